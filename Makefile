@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+:
+#   make run   install, create the SQLite database, load the guide, serve on :8000
+#   make test  install the test dependencies and run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# make run serves a local development copy; production sets DJANGO_SECRET_KEY and keeps debug off.
+DEV_ENV := DJANGO_DEBUG=1
+
+.PHONY: run serve test test-fast install install-dev migrate guide bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+guide: migrate
+	$(DEV_ENV) $(BIN)/python manage.py load_guide
+
+run: guide
+	@echo "Serving on http://$(HOST):$(PORT)/ (admin: make superuser user, or manage.py createsuperuser)"
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

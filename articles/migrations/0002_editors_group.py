@@ -1,0 +1,27 @@
+from django.db import migrations
+
+from site_project.roles import ensure_group
+
+EDITOR_PERMISSIONS = [
+    f"articles.{action}_{model}"
+    for model in ("article", "recommendedarticle")
+    for action in ("add", "change", "delete", "view")
+] + ["articles.view_historicalarticle"]
+
+
+def create_editors(apps, schema_editor):
+    ensure_group(apps, "Editors", EDITOR_PERMISSIONS)
+
+
+def remove_editors(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name="Editors").delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("articles", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(create_editors, remove_editors)]

@@ -1,0 +1,176 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from markdownx.models import MarkdownxField
+from simple_history.models import HistoricalRecords
+
+from .markdown import render
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """What the public may see: published, and its publication time has come."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def review_overdue(self, today=None):
+        return self.filter(next_review_due__lt=today or timezone.localdate())
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The address of the article: /articles/<slug>/. Old addresses keep working.",
+    )
+    summary = models.TextField(
+        max_length=300,
+        help_text="Plain text, one or two sentences: the meta description and the list teaser.",
+    )
+    body = MarkdownxField(help_text="Markdown. The preview shows exactly what readers will see.")
+    body_html = models.TextField(editable=False, default="")
+    toc_html = models.TextField(editable=False, default="")
+    reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
+
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="A future date schedules the article: it appears by itself at that time.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+        limit_choices_to={"is_staff": True},
+    )
+
+    reviewed_by = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Name and credentials of the medical reviewer, e.g. “Dr A. Smith, MD, FAAD”.",
+    )
+    last_reviewed_on = models.DateField(null=True, blank=True)
+    next_review_due = models.DateField(null=True, blank=True, db_index=True)
+
+    allow_comments = models.BooleanField(
+        default=True, help_text="Untick to close the comments on this article."
+    )
+
+    recommended = models.ManyToManyField(
+        "self",
+        through="RecommendedArticle",
+        through_fields=("article", "recommended"),
+        symmetrical=False,
+        related_name="recommended_by",
+        blank=True,
+    )
+
+    history = HistoricalRecords(excluded_fields=["body_html", "toc_html", "reading_minutes"])
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["status", "published_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_published(self):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self):
+        return self.status == self.Status.PUBLISHED and not self.is_published
+
+    @property
+    def review_overdue(self):
+        return self.next_review_due is not None and self.next_review_due < timezone.localdate()
+
+    def save(self, *args, **kwargs):
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        rendered = render(self.body)
+        self.body_html = rendered.html
+        self.toc_html = rendered.toc_html
+        self.reading_minutes = rendered.reading_minutes
+        super().save(*args, **kwargs)
+
+    def publish(self):
+        """Publish now; an earlier publication date is kept, a scheduled one brought forward."""
+        now = timezone.now()
+        self.status = self.Status.PUBLISHED
+        if self.published_at is None or self.published_at > now:
+            self.published_at = now
+        self.save()
+
+    def unpublish(self):
+        self.status = self.Status.DRAFT
+        self.save()
+
+    def published_recommendations(self):
+        """Recommended articles the public may see, in the editor's order."""
+        return (
+            Article.objects.published()
+            .filter(recommended_by_links__article=self)
+            .order_by("recommended_by_links__position", "recommended_by_links__id")
+        )
+
+
+class RecommendedArticle(models.Model):
+    """An editor's ordered pick of another article to read next."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="recommendation_links")
+    recommended = models.ForeignKey(
+        Article,
+        on_delete=models.CASCADE,
+        related_name="recommended_by_links",
+        verbose_name="recommended article",
+    )
+    position = models.PositiveIntegerField(default=0, db_index=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "recommended article"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "recommended"],
+                name="unique_recommendation",
+                violation_error_message="This article is already recommended here.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(article=F("recommended")),
+                name="no_self_recommendation",
+                violation_error_message="An article cannot recommend itself.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.article} → {self.recommended}"
+
+    def clean(self):
+        if self.article_id and self.article_id == self.recommended_id:
+            raise ValidationError({"recommended": "An article cannot recommend itself."})
