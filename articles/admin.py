@@ -1,28 +1,22 @@
-from adminsortable2.admin import SortableAdminBase, SortableInlineAdminMixin
-from django import forms
+from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableInlineAdminMixin
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Article, RecommendedArticle
 
 
-class RecommendedArticleFormSet(forms.BaseInlineFormSet):
-    """Refuses a second link to the same article with a message editors understand."""
+class RecommendedArticleFormSet(CustomInlineFormSet):
+    """Refuses self-links and repeated links with messages editors understand."""
+
+    def get_unique_error_message(self, unique_check):
+        return "An article can be recommended only once here: remove the repeated one."
 
     def clean(self):
         super().clean()
-        seen = set()
         for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
-                continue
-            recommended = form.cleaned_data.get("recommended")
-            if recommended is None:
-                continue
-            if self.instance.pk and recommended.pk == self.instance.pk:
+            recommended = (getattr(form, "cleaned_data", None) or {}).get("recommended")
+            if self.instance.pk and recommended is not None and recommended.pk == self.instance.pk:
                 form.add_error("recommended", "An article cannot recommend itself.")
-            elif recommended.pk in seen:
-                form.add_error("recommended", f"“{recommended}” is already recommended above.")
-            seen.add(recommended.pk)
 
 
 class RecommendedArticleInline(SortableInlineAdminMixin, admin.TabularInline):

@@ -1,0 +1,91 @@
+import pytest
+
+from articles.markdown import markdownify, render
+
+from .html_safety import unsafe_parts
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    '<img src="x" ONERROR="alert(1)">',
+    "<svg onload=alert(1)>",
+    "<svg><script>alert(1)</script></svg>",
+    '<a href="javascript:alert(1)">click</a>',
+    '<a href="JaVaScRiPt:alert(1)">click</a>',
+    '<a href="jav&#x09;ascript:alert(1)">click</a>',
+    '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">x</a>',
+    "[click](javascript:alert(1))",
+    "[click](JAVASCRIPT:alert(1))",
+    "![x](javascript:alert(1))",
+    '<p style="background:url(javascript:alert(1))">styled</p>',
+    '<div style="color:red">styled</div>',
+    "<iframe src=https://evil.example></iframe>",
+    '<object data="data:text/html,<script>alert(1)</script>"></object>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">d</a>',
+    '<form action="https://evil.example"><input name=x></form>',
+    "<body onload=alert(1)>",
+    '<details open ontoggle="alert(1)">',
+    "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+    "<<script>script>alert(1)<</script>/script>",
+    '<scr<script>ipt>alert(1)</script>',
+    "<style>body{display:none}</style>",
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    "## Heading <img src=x onerror=alert(1)>",
+    '<h2 onclick="alert(1)">Heading</h2>',
+]
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_hostile_markup_never_reaches_the_page(source):
+    rendered = render(source)
+    for html in (rendered.html, rendered.toc_html):
+        assert unsafe_parts(html) == []
+        assert "<script" not in html.lower()
+        assert "javascript:" not in html.lower()
+
+
+def test_the_safety_check_itself_notices_script():
+    assert unsafe_parts('<a href=" JavaScript:x" onclick="y">z</a><script></script>') == [
+        "a href=' JavaScript:x'",
+        "a onclick=",
+        "<script>",
+    ]
+
+
+def test_markdown_features_survive_sanitising():
+    rendered = render(
+        "## Dosage\n\nText with a footnote.[^1]\n\n"
+        "| Dose | Use |\n|:-----|----:|\n| 20 mg | mild |\n\n"
+        "```python\nprint('hi')\n```\n\n"
+        '"Quoted" -- text\n\n1. one\n2. two\n\n[^1]: The note.\n'
+    )
+    html = rendered.html
+    assert '<h2 id="dosage">' in html
+    assert '<a class="headerlink" href="#dosage"' in html
+    assert "<table>" in html and '<th align="left">' in html
+    assert '<code class="language-python">' in html
+    assert "&ldquo;Quoted&rdquo;" in html or "“Quoted”" in html
+    assert "<ol>" in html
+    assert 'class="footnote"' in html
+    assert 'href="#dosage"' in rendered.toc_html
+
+
+def test_body_h1_becomes_h2_so_the_title_stays_the_only_h1():
+    html = render("# A heading\n\ntext").html
+    assert "<h1" not in html
+    assert "<h2" in html
+
+
+def test_reading_time_counts_words():
+    assert render("word " * 50).reading_minutes == 1
+    assert render("word " * 1000).reading_minutes == 5
+
+
+def test_nul_bytes_are_dropped():
+    assert "\x00" not in render("a\x00b").html
+
+
+def test_preview_function_is_the_same_renderer():
+    source = "## Same\n\n<script>x</script> *text*"
+    assert markdownify(source) == render(source).html
