@@ -1,6 +1,7 @@
 """The admin pages editors use, as a member of the Editors group sees them."""
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from pytest_django.asserts import assertContains
@@ -13,6 +14,20 @@ ADD = reverse("admin:articles_article_add")
 
 def change_url(article):
     return reverse("admin:articles_article_change", args=[article.pk])
+
+
+def inline_prefixes():
+    """The form prefix of every inline on the article admin page (one per related name)."""
+    prefixes = []
+    for inline in admin.site._registry[Article].inlines:
+        for field in inline.model._meta.get_fields():
+            if (
+                getattr(field, "related_model", None) is Article
+                and field.many_to_one
+                and inline.fk_name in (None, field.name)
+            ):
+                prefixes.append(field.remote_field.get_accessor_name())
+    return prefixes
 
 
 def article_form(article=None, links=(), **overrides):
@@ -30,11 +45,11 @@ def article_form(article=None, links=(), **overrides):
         "reviewed_by": "",
         "last_reviewed_on": "",
         "next_review_due": "",
-        "recommendation_links-TOTAL_FORMS": str(len(links)),
-        "recommendation_links-INITIAL_FORMS": "0",
-        "recommendation_links-MIN_NUM_FORMS": "0",
-        "recommendation_links-MAX_NUM_FORMS": "1000",
     }
+    for prefix in inline_prefixes():
+        data[f"{prefix}-TOTAL_FORMS"] = "0"
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+    data["recommendation_links-TOTAL_FORMS"] = str(len(links))
     if article is not None:
         for name in ("title", "slug", "summary", "body", "status"):
             data[name] = getattr(article, name)
