@@ -1,8 +1,10 @@
 from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableInlineAdminMixin
+from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Article, RecommendedArticle
+from .models import Article, RecommendedArticle, Reference, Topic
 
 
 class RecommendedArticleFormSet(CustomInlineFormSet):
@@ -27,6 +29,54 @@ class RecommendedArticleInline(SortableInlineAdminMixin, admin.TabularInline):
     extra = 0
     verbose_name = "recommended article"
     verbose_name_plural = "Recommended articles (drag to order)"
+
+
+class ReferenceForm(forms.ModelForm):
+    """Accepts a DOI or PubMed ID pasted as a link and keeps only the identifier."""
+
+    url = forms.URLField(label="URL", max_length=500, assume_scheme="https")
+    # Longer than the stored identifiers, so that a pasted link reaches the clean_* methods.
+    doi = forms.CharField(label="DOI", max_length=300, required=False)
+    pubmed_id = forms.CharField(label="PubMed ID", max_length=100, required=False)
+
+    class Meta:
+        model = Reference
+        fields = ["title", "url", "doi", "pubmed_id"]
+
+    def clean_doi(self):
+        doi = self.cleaned_data["doi"].strip()
+        for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
+            if doi.lower().startswith(prefix):
+                doi = doi[len(prefix) :].strip()
+        return doi
+
+    def clean_pubmed_id(self):
+        pubmed_id = self.cleaned_data["pubmed_id"].strip()
+        for prefix in ("https://pubmed.ncbi.nlm.nih.gov/", "pmid:"):
+            if pubmed_id.lower().startswith(prefix):
+                pubmed_id = pubmed_id[len(prefix) :].strip(" /")
+        return pubmed_id
+
+
+class ReferenceInline(SortableInlineAdminMixin, admin.TabularInline):
+    model = Reference
+    form = ReferenceForm
+    extra = 0
+    verbose_name_plural = "References (drag to order)"
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "article_count"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(article_count=Count("articles"))
+
+    @admin.display(description="articles", ordering="article_count")
+    def article_count(self, topic):
+        return topic.article_count
 
 
 class ReviewOverdueFilter(admin.SimpleListFilter):
@@ -54,20 +104,21 @@ class ArticleAdmin(SortableAdminBase, SimpleHistoryAdmin):
         "author",
         "updated_at",
     ]
-    list_filter = ["status", ReviewOverdueFilter, "author", "published_at"]
+    list_filter = ["status", ReviewOverdueFilter, "topics", "author", "published_at"]
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
     list_select_related = ["author"]
-    inlines = [RecommendedArticleInline]
+    inlines = [RecommendedArticleInline, ReferenceInline]
+    filter_horizontal = ["topics"]
     actions = ["publish_now", "unpublish"]
     history_list_display = ["status"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body"]}),
+        (None, {"fields": ["title", "slug", "summary", "body", "topics"]}),
         ("Publishing", {"fields": ["status", "published_at", "author", "allow_comments"]}),
         (
             "Medical review",
-            {"fields": ["reviewed_by", "last_reviewed_on", "next_review_due"]},
+            {"fields": ["reviewed_by", "last_reviewed_on", "next_review_due", "disclaimer"]},
         ),
     ]
 

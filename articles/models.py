@@ -1,13 +1,55 @@
+from urllib.parse import quote
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
 from .markdown import render
+
+
+DEFAULT_DISCLAIMER = (
+    "This article is general information, not medical advice. Talk to your dermatologist "
+    "before starting, changing or stopping a treatment."
+)
+
+
+class TopicQuerySet(models.QuerySet):
+    def with_published_articles(self):
+        """Topics annotated with how many published articles they hold and when one last changed."""
+        published = Q(articles__in=Article.objects.published())
+        return self.annotate(
+            published_count=Count("articles", filter=published, distinct=True),
+            last_updated=Max("articles__updated_at", filter=published),
+        )
+
+
+class Topic(models.Model):
+    """A subject readers can browse by, e.g. “Side effects”."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(
+        max_length=100, unique=True, help_text="The address of the topic page: /topics/<slug>/."
+    )
+    description = models.TextField(
+        blank=True, help_text="Plain text, one or two sentences shown on the topic page."
+    )
+
+    objects = TopicQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:topic", kwargs={"slug": self.slug})
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -70,6 +112,12 @@ class Article(models.Model):
     allow_comments = models.BooleanField(
         default=True, help_text="Untick to close the comments on this article."
     )
+    disclaimer = models.TextField(
+        blank=True,
+        default=DEFAULT_DISCLAIMER,
+        help_text="Shown near the top of the article. Leave empty for the standard disclaimer.",
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
 
     recommended = models.ManyToManyField(
         "self",
@@ -105,6 +153,10 @@ class Article(models.Model):
     @property
     def is_scheduled(self):
         return self.status == self.Status.PUBLISHED and not self.is_published
+
+    @property
+    def disclaimer_text(self):
+        return self.disclaimer.strip() or DEFAULT_DISCLAIMER
 
     @property
     def review_overdue(self):
@@ -174,3 +226,46 @@ class RecommendedArticle(models.Model):
     def clean(self):
         if self.article_id and self.article_id == self.recommended_id:
             raise ValidationError({"recommended": "An article cannot recommend itself."})
+
+
+class Reference(models.Model):
+    """A source an article cites, listed under it and in its structured data."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="references")
+    title = models.CharField(
+        max_length=500, help_text="As it should be cited: authors, title, journal, year."
+    )
+    url = models.URLField(
+        "URL", max_length=500, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    doi = models.CharField(
+        "DOI",
+        max_length=200,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^10\.\d{4,9}/\S+$", "A DOI looks like 10.1001/jamadermatol.2019.1234."
+            )
+        ],
+    )
+    pubmed_id = models.CharField(
+        "PubMed ID",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^[1-9]\d{0,9}$", "A PubMed ID is a number, e.g. 31017924.")],
+    )
+    position = models.PositiveIntegerField(default=0, db_index=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def doi_url(self):
+        return f"https://doi.org/{quote(self.doi, safe='/:;()._-')}" if self.doi else ""
+
+    @property
+    def pubmed_url(self):
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pubmed_id}/" if self.pubmed_id else ""

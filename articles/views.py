@@ -1,9 +1,14 @@
-from django.http import Http404
-from django.shortcuts import redirect
-from django.utils.cache import add_never_cache_headers
-from django.views.generic import DetailView, ListView
+from urllib.parse import urlencode
 
-from .models import Article
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
+
+from . import search
+from .models import Article, Topic
+from .structured_data import absolute_url
 
 
 def can_preview_drafts(user):
@@ -26,7 +31,7 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        articles = Article.objects.select_related("author")
+        articles = Article.objects.select_related("author").prefetch_related("topics", "references")
         if can_preview_drafts(self.request.user):
             return articles
         return articles.published()
@@ -60,3 +65,89 @@ class ArticleDetailView(DetailView):
         context["recommendations"] = list(self.object.published_recommendations())
         context["is_preview"] = not self.object.is_published
         return context
+
+
+class PublishedArticlesMixin:
+    """Published articles as teasers: the one definition of visible, without the heavy text."""
+
+    def get_queryset(self):
+        return (
+            Article.objects.published()
+            .select_related("author")
+            .defer("body", "body_html", "toc_html", "disclaimer")
+        )
+
+
+class TopicListView(ListView):
+    template_name = "articles/topic_list.html"
+    context_object_name = "topics"
+
+    def get_queryset(self):
+        return Topic.objects.with_published_articles().filter(published_count__gt=0)
+
+
+class TopicDetailView(PublishedArticlesMixin, ListView):
+    """A topic's published articles, newest first."""
+
+    template_name = "articles/topic_detail.html"
+    context_object_name = "articles"
+    paginate_by = 10
+
+    def get_queryset(self):
+        self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(topics=self.topic)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(topic=self.topic, **kwargs)
+
+
+class ArticleYearArchiveView(PublishedArticlesMixin, YearArchiveView):
+    template_name = "articles/archive_year.html"
+    context_object_name = "articles"
+    date_field = "published_at"
+    make_object_list = True
+    paginate_by = 20
+
+
+class ArticleMonthArchiveView(PublishedArticlesMixin, MonthArchiveView):
+    template_name = "articles/archive_month.html"
+    context_object_name = "articles"
+    date_field = "published_at"
+    month_format = "%m"
+    paginate_by = 20
+
+
+class SearchView(ListView):
+    """/search/?q=…: ranked published articles with highlighted excerpts."""
+
+    template_name = "articles/search.html"
+    context_object_name = "results"
+    paginate_by = 10
+
+    def get_queryset(self):
+        self.query = search.clean_query(self.request.GET.get("q", ""))
+        return search.search_articles(self.query)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        terms = search.search_terms(self.query)
+        results = list(context["object_list"])
+        for article in results:
+            article.excerpt = search.excerpt(article, terms)
+        context.update(
+            results=results,
+            query=self.query,
+            pagination_query=urlencode({"q": self.query}),
+        )
+        return context
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /admin-tools/",
+        "",
+        f"Sitemap: {absolute_url(reverse('articles:sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

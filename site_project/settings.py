@@ -6,6 +6,7 @@ DJANGO_TRUSTED_PROXIES; nothing else.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,12 +55,15 @@ INSTALLED_APPS = [
     "markdownx",
     "simple_history",
     "adminsortable2",
+    "axes",
+    "site_project",
     "articles",
     "comments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "site_project.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "site_project.urls"
@@ -136,6 +142,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Admin login throttling (django-axes): 5 failures from one address, or for one
+# username, lock that address or username out for 15 minutes; axes logs each lockout.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "site_project.client_ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -193,6 +213,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp); site_project/security.py relaxes
+# style-src for the admin only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the markdownx editor reads it to post the preview
 if not DEBUG:
@@ -213,13 +249,32 @@ MARKDOWNX_UPLOAD_URLS_PATH = "/admin-tools/markdown/upload/"
 MARKDOWNX_UPLOAD_MAX_SIZE = 5 * 1024 * 1024
 MARKDOWNX_MEDIA_PATH = "markdownx/"
 
+# Logs are JSON lines (python-json-logger): moderation actions, refused
+# submissions and lockouts carry their fields (event, counts, ids) as keys.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Comments: moderation thresholds (comments/conf.py holds the defaults).
+COMMENTS_MAX_LENGTH = 5000  # characters in a comment
+COMMENTS_MAX_LINKS = 2  # more links than this holds a comment with that reason
+COMMENTS_FLOOD_LIMIT = 3  # comments per IP address, and per email, in one window...
+COMMENTS_FLOOD_WINDOW = 60  # ...of this many seconds
+COMMENTS_MIN_SUBMIT_SECONDS = 3  # a form sent sooner was not filled in by a person
+COMMENTS_FORM_MAX_AGE = 4 * 60 * 60  # seconds a shown form stays valid
+COMMENTS_MAX_DEPTH = 3  # levels of a conversation, the top-level comment included
+COMMENTS_PER_PAGE = 50  # top-level comments per comment page
+COMMENTS_CLOSE_AFTER_DAYS = None  # close comments N days after publishing; None never does
+COMMENTS_AUTO_APPROVE_RETURNING = False  # off: every comment on a medical site is read first
+COMMENTS_DISALLOWED_WORDS = []  # marked as spam; moderators add more in the admin

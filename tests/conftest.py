@@ -83,3 +83,56 @@ def superuser(db):
 def editor_client(client, editor):
     client.force_login(editor)
     return client
+
+
+# Comments
+
+
+@pytest.fixture
+def make_comment(db):
+    """Save a comment through Comment.save (which threads replies); approved unless told."""
+    from comments.models import Comment
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(article, **fields):
+        n = next(counter)
+        fields.setdefault("name", f"Reader {n}")
+        fields.setdefault("email", f"reader{n}@example.com")
+        fields.setdefault("body", f"Comment number {n}.")
+        fields.setdefault("status", Comment.Status.APPROVED)
+        fields.setdefault("ip_address", "203.0.113.7")
+        return Comment.objects.create(article=article, **fields)
+
+    return make
+
+
+@pytest.fixture
+def comment_form_data():
+    """Valid POST data for the comment form of an article, as if shown 10 seconds ago.
+
+    Pass field=None to leave a field out of the submission.
+    """
+    import time
+
+    from comments.forms import sign_timestamp
+
+    def data(article, **overrides):
+        values = {
+            "body": "Thank you, this helped me through month two.",
+            "name": "Ada Reader",
+            "email": "ada@example.com",
+            "website": "",
+            "honeypot": "",
+            "timestamp": sign_timestamp(article.pk, at=time.time() - 10),
+        }
+        values.update(overrides)
+        return {key: value for key, value in values.items() if value is not None}
+
+    return data
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    client.force_login(moderator)
+    return client

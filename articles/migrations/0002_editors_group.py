@@ -1,16 +1,10 @@
 from django.db import migrations
 
-from site_project.roles import ensure_group
-
-EDITOR_PERMISSIONS = [
-    f"articles.{action}_{model}"
-    for model in ("article", "recommendedarticle")
-    for action in ("add", "change", "delete", "view")
-] + ["articles.view_historicalarticle"]
+from articles.roles import ensure_editors
 
 
 def create_editors(apps, schema_editor):
-    ensure_group(apps, "Editors", EDITOR_PERMISSIONS)
+    ensure_editors(apps)
 
 
 def remove_editors(apps, schema_editor):

@@ -1,0 +1,93 @@
+"""RSS and Atom feeds of published articles, for the whole site and per topic.
+
+Every link is absolute on SITE_URL (add_domain leaves absolute URLs alone), so
+the feed names the public site whatever host name the request used.
+"""
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
+
+from site_project.context_processors import SITE_NAME
+
+from .models import Article, Topic
+from .structured_data import absolute_url
+
+FEED_LENGTH = 20
+
+
+class ArticleFeed(Feed):
+    title = SITE_NAME
+    description = "Plain-language guides about acne treatment, reviewed for accuracy."
+    language = "en-gb"
+
+    def link(self):
+        return absolute_url(reverse("articles:list"))
+
+    def feed_url(self):
+        return absolute_url(reverse("articles:feed"))
+
+    def articles(self):
+        return (
+            Article.objects.published()
+            .select_related("author")
+            .prefetch_related("topics")
+            .defer("body", "body_html", "toc_html")
+        )
+
+    def items(self):
+        return self.articles()[:FEED_LENGTH]
+
+    def item_title(self, article):
+        return article.title
+
+    def item_description(self, article):
+        # The summary is plain text; readers treat a description as HTML.
+        return escape(article.summary)
+
+    def item_link(self, article):
+        return absolute_url(article.get_absolute_url())
+
+    def item_pubdate(self, article):
+        return article.published_at
+
+    def item_updateddate(self, article):
+        return article.updated_at
+
+    def item_author_name(self, article):
+        if article.author is None:
+            return SITE_NAME
+        return article.author.get_full_name() or article.author.get_username()
+
+    def item_categories(self, article):
+        return [topic.name for topic in article.topics.all()]
+
+
+class AtomArticleFeed(ArticleFeed):
+    feed_type = Atom1Feed
+    subtitle = ArticleFeed.description
+
+    def feed_url(self):
+        return absolute_url(reverse("articles:atom-feed"))
+
+
+class TopicFeed(ArticleFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Topic, slug=slug)
+
+    def title(self, topic):
+        return f"{topic.name} · {SITE_NAME}"
+
+    def description(self, topic):
+        return topic.description or f"Articles about {topic.name}."
+
+    def link(self, topic):
+        return absolute_url(topic.get_absolute_url())
+
+    def feed_url(self, topic):
+        return absolute_url(reverse("articles:topic-feed", kwargs={"slug": topic.slug}))
+
+    def items(self, topic):
+        return self.articles().filter(topics=topic)[:FEED_LENGTH]

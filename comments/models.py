@@ -1,0 +1,153 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from articles.models import Article
+
+
+class CommentQuerySet(models.QuerySet):
+    def approved(self):
+        """What the public may see."""
+        return self.filter(status=Comment.Status.APPROVED)
+
+    def pending(self):
+        """What waits in the moderation queue."""
+        return self.filter(status=Comment.Status.PENDING)
+
+    def public_fields(self):
+        """Only the columns a public page shows: email, IP and user agent are never loaded."""
+        return self.only(
+            "id",
+            "article_id",
+            "parent_id",
+            "thread_id",
+            "depth",
+            "name",
+            "website",
+            "body",
+            "created_at",
+        )
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        SPAM = "spam", "Spam"
+        REJECTED = "rejected", "Rejected"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="replies",
+        help_text="The comment this one answers.",
+    )
+    # The top-level comment of the conversation, so that a page of threads and
+    # all their replies load in one query each, however deep they nest.
+    thread = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="thread_comments",
+        editable=False,
+    )
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    name = models.CharField(max_length=100)
+    # Blank only once erase_commenter has removed it; the public form requires it.
+    email = models.EmailField(max_length=254, blank=True)
+    website = models.URLField(max_length=200, blank=True)
+    body = models.TextField()
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    hold_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the rules held or flagged this comment."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderated_comments",
+        editable=False,
+    )
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True, editable=False)
+    user_agent = models.CharField(max_length=300, blank=True, editable=False)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The article page: approved comments of one article in order.
+            models.Index(fields=["article", "status", "created_at"]),
+            # The moderation queue: newest pending first.
+            models.Index(fields=["status", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True, thread__isnull=True, depth=0)
+                | Q(parent__isnull=False, thread__isnull=False, depth__gt=0),
+                name="comment_thread_matches_parent",
+            ),
+        ]
+        permissions = [
+            ("view_commenter_contact", "Can see commenters' email and IP addresses"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}: {self.excerpt(40)}"
+
+    def get_absolute_url(self):
+        return f"{self.article.get_absolute_url()}#comment-{self.pk}"
+
+    def excerpt(self, length=80):
+        text = " ".join(self.body.split())
+        return text if len(text) <= length else text[: length - 1] + "…"
+
+    def save(self, *args, **kwargs):
+        if self.parent_id is None:
+            self.thread_id, self.depth = None, 0
+        elif self.thread_id is None or self._state.adding:
+            parent = self.parent
+            self.thread_id = parent.thread_id or parent.pk
+            self.depth = parent.depth + 1
+        super().save(*args, **kwargs)
+
+
+class DisallowedWord(models.Model):
+    """A word or phrase that marks a comment as spam, kept by the moderators."""
+
+    word = models.CharField(
+        "word or phrase",
+        max_length=100,
+        unique=True,
+        help_text="Comments containing it, in any capitalisation, go straight to spam.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+        verbose_name = "disallowed word"
+
+    def __str__(self):
+        return self.word
+
+    def clean(self):
+        # Before the uniqueness check, so "Cheap  Pills" is found to be "cheap pills".
+        self.word = normalise_word(self.word)
+
+    def save(self, *args, **kwargs):
+        self.word = normalise_word(self.word)
+        super().save(*args, **kwargs)
+
+
+def normalise_word(word):
+    """Lower case, single spaces: how words are stored and matched."""
+    return " ".join(word.split()).lower()

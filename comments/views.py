@@ -1,0 +1,74 @@
+from functools import partial
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+
+from articles.views import ArticleDetailView
+
+from . import conf
+from .client import client_ip, user_agent
+from .forms import CommentForm
+from .models import Comment
+from .notifications import notify_moderators
+from .policy import FLOOD, assess, comments_open
+from .visitor import remember_comment
+
+
+@require_POST
+def post_comment(request, article_id):
+    """Save a reader's comment and send them back to the article (POST/redirect/GET)."""
+    page = _article_view(request)
+    # The article page's own queryset, so a re-shown page costs what it always does.
+    article = get_object_or_404(page.get_queryset().published(), pk=article_id)
+    if not comments_open(article):
+        return render(request, "comments/closed.html", {"article": article}, status=403)
+    form = CommentForm(article, data=request.POST)
+    if not form.is_valid():
+        return article_page_with_form(page, article, form)
+
+    comment = form.save(commit=False)
+    comment.ip_address, comment.user_agent = client_ip(request), user_agent(request)
+    verdict = assess(comment)
+    if verdict.refusal == FLOOD:
+        response = render(
+            request,
+            "comments/flood.html",
+            {"article": article, "message": verdict.reason},
+            status=429,
+        )
+        response["Retry-After"] = str(conf.flood_window())
+        return response
+    if verdict.refused:
+        form.add_error("body", verdict.reason)
+        return article_page_with_form(page, article, form)
+
+    comment.status, comment.hold_reason = verdict.status, verdict.reason
+    with transaction.atomic():
+        comment.save()
+        if comment.status == Comment.Status.PENDING:
+            # Only once the comment is safely stored: a mail failure cannot lose it.
+            transaction.on_commit(partial(notify_moderators, comment))
+
+    if comment.status == Comment.Status.APPROVED:
+        messages.success(request, "Thank you, your comment is published.")
+    else:
+        remember_comment(request, comment)
+        messages.success(request, "Your comment is awaiting moderation.")
+    return redirect(article.get_absolute_url() + "#comments")
+
+
+def _article_view(request):
+    view = ArticleDetailView()
+    view.setup(request)
+    return view
+
+
+def article_page_with_form(view, article, form, status=400):
+    """The article page again, with the reader's text and the errors beside the fields."""
+    view.kwargs["slug"] = article.slug
+    view.object = article
+    context = view.get_context_data(object=article, comment_form=form)
+    return TemplateResponse(view.request, view.get_template_names(), context, status=status)
