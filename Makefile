@@ -39,5 +39,9 @@ run: guide
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The page-speed benchmark (issue 5): figures printed and saved under bench-results/.
+bench: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,9 +1,10 @@
+from functools import partial
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -52,6 +53,15 @@ class Topic(models.Model):
         return reverse("articles:topic", kwargs={"slug": self.slug})
 
 
+COMMENT_FIGURES = ("comment_count", "comment_thread_count", "comments_version")
+
+
+def page_cache_prerender(article_id):
+    from .page_cache import prerender  # it imports this module
+
+    prerender(article_id)
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """What the public may see: published, and its publication time has come."""
@@ -91,7 +101,7 @@ class Article(models.Model):
         help_text="A future date schedules the article: it appears by itself at that time.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -112,6 +122,12 @@ class Article(models.Model):
     allow_comments = models.BooleanField(
         default=True, help_text="Untick to close the comments on this article."
     )
+    # Kept up to date by the comments app whenever the approved comments of
+    # this article change: the counts spare the article page a counting query,
+    # and the version keys its cached copies (see page_cache.py).
+    comment_count = models.PositiveIntegerField(default=0, editable=False)
+    comment_thread_count = models.PositiveIntegerField(default=0, editable=False)
+    comments_version = models.PositiveIntegerField(default=0, editable=False)
     disclaimer = models.TextField(
         blank=True,
         default=DEFAULT_DISCLAIMER,
@@ -128,7 +144,16 @@ class Article(models.Model):
         blank=True,
     )
 
-    history = HistoricalRecords(excluded_fields=["body_html", "toc_html", "reading_minutes"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "body_html",
+            "toc_html",
+            "reading_minutes",
+            "comment_count",
+            "comment_thread_count",
+            "comments_version",
+        ]
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -169,7 +194,18 @@ class Article(models.Model):
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.reading_minutes = rendered.reading_minutes
+        if not self._state.adding and "update_fields" not in kwargs:
+            # The comment figures belong to the comments app, which may have
+            # changed them since this instance was loaded (an admin form).
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in COMMENT_FIGURES
+            ]
         super().save(*args, **kwargs)
+        if self.is_published:
+            # Readers' first visit after an edit should not pay for rendering it.
+            transaction.on_commit(partial(page_cache_prerender, self.pk))
 
     def publish(self):
         """Publish now; an earlier publication date is kept, a scheduled one brought forward."""
@@ -269,3 +305,18 @@ class Reference(models.Model):
     @property
     def pubmed_url(self):
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pubmed_id}/" if self.pubmed_id else ""
+
+
+class RenderedPage(models.Model):
+    """An article's first page as page_cache.prerender() rendered it after a change.
+
+    Kept in the database so that every server process can use it, not only
+    the one that saved the article; `key` says which versions it was made from.
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    key = models.CharField(max_length=45)
+    parts = models.TextField(help_text="JSON: the page cut at its fragments")
+    rendered_at = models.DateTimeField(auto_now=True)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 
-from . import search
+from . import page_cache, search
 from .models import Article, Topic
 from .structured_data import absolute_url
 
@@ -23,6 +23,9 @@ class ArticleListView(ListView):
     def get_queryset(self):
         return Article.objects.published().select_related("author").defer("body", "body_html")
 
+    def get(self, request, *args, **kwargs):
+        return page_cache.cached_list_page(request, lambda: super(ArticleListView, self).get(request, *args, **kwargs))
+
 
 class ArticleDetailView(DetailView):
     """A published article; staff may also preview drafts and scheduled ones."""
@@ -37,6 +40,11 @@ class ArticleDetailView(DetailView):
         return articles.published()
 
     def get(self, request, *args, **kwargs):
+        return page_cache.cached_article_page(
+            request, kwargs["slug"], lambda: self.render_article(request, **kwargs)
+        )
+
+    def render_article(self, request, **kwargs):
         try:
             self.object = self.get_object()
         except Http404:

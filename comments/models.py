@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from articles.models import Article
 
+from .text import comment_html
+
 
 class CommentQuerySet(models.QuerySet):
     def approved(self):
@@ -26,6 +28,7 @@ class CommentQuerySet(models.QuerySet):
             "name",
             "website",
             "body",
+            "html",
             "created_at",
         )
 
@@ -63,6 +66,9 @@ class Comment(models.Model):
     email = models.EmailField(max_length=254, blank=True)
     website = models.URLField(max_length=200, blank=True)
     body = models.TextField()
+    # The byline, date and text as readers see them, rendered on save so that
+    # a page of comments is one query and a join, not a template per comment.
+    html = models.TextField(editable=False, default="")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     hold_reason = models.CharField(
@@ -101,6 +107,8 @@ class Comment(models.Model):
             ("view_commenter_contact", "Can see commenters' email and IP addresses"),
         ]
 
+    SHOWN_FIELDS = frozenset({"name", "website", "body", "created_at"})
+
     def __str__(self):
         return f"{self.name}: {self.excerpt(40)}"
 
@@ -118,7 +126,17 @@ class Comment(models.Model):
             parent = self.parent
             self.thread_id = parent.thread_id or parent.pk
             self.depth = parent.depth + 1
-        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not set(update_fields) & self.SHOWN_FIELDS:
+            return super().save(*args, **kwargs)
+        if self.pk is None:
+            super().save(*args, **kwargs)  # first, for the id the byline links to
+            self.html = comment_html(self)
+            return super().save(update_fields=["html"])
+        self.html = comment_html(self)
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "html"}
+        return super().save(*args, **kwargs)
 
 
 class DisallowedWord(models.Model):

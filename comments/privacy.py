@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import Comment
+from .stats import refresh_articles
+from .text import comment_html
 
 ANONYMOUS = "Anonymous"
 REMOVED_BODY = "(Removed at the commenter’s request.)"
@@ -42,7 +44,14 @@ def erase_commenter(email, remove_bodies=False):
     changes = {"name": ANONYMOUS, "email": "", "website": "", "ip_address": None, "user_agent": ""}
     if remove_bodies:
         changes["body"] = REMOVED_BODY
-    return comments_by(email).update(**changes)
+    comments = list(comments_by(email))
+    for comment in comments:
+        for field, value in changes.items():
+            setattr(comment, field, value)
+        comment.html = comment_html(comment)
+    Comment.objects.bulk_update(comments, [*changes, "html"], batch_size=500)
+    refresh_articles({comment.article_id for comment in comments})
+    return len(comments)
 
 
 def purge_ips(days, now=None):

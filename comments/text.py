@@ -1,6 +1,7 @@
 """Reader text as HTML: escaped, line breaks kept, web links clickable."""
 
-from django.utils.html import Urlizer
+from django.utils import dateformat, timezone
+from django.utils.html import Urlizer, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import normalize_newlines
 
@@ -28,3 +29,27 @@ def render_comment_text(body):
 def count_links(body):
     """How many links a reader will see in `body` (what render_comment_text links)."""
     return render_comment_text(body).count("<a ")
+
+
+def commenter_html(name, website):
+    """The commenter's name, linked to their website (never to their email)."""
+    if website.startswith(("http://", "https://")):
+        return format_html(
+            '<a class="commenter" href="{}" rel="{}">{}</a>', website, READER_LINK_REL, name
+        )
+    return format_html('<span class="commenter">{}</span>', name)
+
+
+def comment_html(comment):
+    """A comment as every reader sees it: byline, date and text. Stored on save."""
+    created = timezone.localtime(comment.created_at)
+    return format_html(
+        '<p class="comment-meta"><span id="comment-{pk}-by">{by}</span>'
+        ' · <a href="#comment-{pk}"><time datetime="{iso}">{date}</time></a></p>\n'
+        '<p class="comment-body">{body}</p>',
+        pk=comment.pk,
+        by=commenter_html(comment.name, comment.website),
+        iso=created.isoformat(),
+        date=dateformat.format(created, "j F Y, H:i"),
+        body=render_comment_text(comment.body),
+    )

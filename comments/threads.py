@@ -1,30 +1,59 @@
 """A page of approved comment threads, flattened for one template loop.
 
-Two queries whatever the number of comments: the counts, then one page of
-top-level comments together with every approved reply in those threads
-(found by `thread_id`, the top-level comment each reply belongs to).
+One query whatever the number of comments: the page of top-level comments
+together with every approved reply in those threads (found by `thread_id`,
+the top-level comment each reply belongs to). The counts come from the
+article (comments/stats.py keeps them), and each comment's byline and text
+were rendered when it was saved, so the loop only joins strings.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q
-from django.utils.functional import cached_property
+from django.db import connection
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from . import conf
 from .models import Comment
+
+
+@dataclass(frozen=True)
+class ThreadComment:
+    """The little a thread shows of a comment: never its email, IP or user agent."""
+
+    pk: int
+    parent_id: int | None
+    name: str
+    html: str  # byline, date and text, rendered when the comment was saved
 
 
 @dataclass
 class ThreadItem:
     """One comment in display order, with what the template needs to nest it."""
 
-    comment: Comment
+    comment: ThreadComment
     depth: int
     has_replies: bool
     can_reply: bool
-    # How many nested reply lists end after this comment (range, for {% for %}).
-    closes: range = field(default_factory=lambda: range(0))
+    # How many nested reply lists end after this comment.
+    closes: int = 0
+
+    def html(self, reply_url):
+        """The comment's list item; `reply_url` is the page URL a reply link adds to."""
+        comment = self.comment
+        reply = (
+            f'\n    <p class="comment-reply"><a href="{reply_url}replyto={comment.pk}#respond"'
+            f' aria-label="Reply to {escape(comment.name)}">Reply</a></p>'
+            if self.can_reply
+            else ""
+        )
+        end = '<ol class="comment-replies">' if self.has_replies else "</li>"
+        return (
+            f'<li class="comment" id="comment-{comment.pk}">\n'
+            f'  <article aria-labelledby="comment-{comment.pk}-by">\n    {comment.html}{reply}\n'
+            f"  </article>\n{end}{'</ol></li>' * self.closes}\n"
+        )
 
 
 @dataclass
@@ -32,42 +61,57 @@ class ThreadPage:
     items: list
     page: Page
     total: int  # approved comments on the article, replies included
+    reply_url: str = ""
+
+    @property
+    def html(self):
+        """Every comment of the page as nested list items, in one join."""
+        return mark_safe("".join(item.html(self.reply_url) for item in self.items))
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its count, which the totals query already fetched."""
+_TABLE = Comment._meta.db_table
+# Plain SQL: after each moderation the page is rebuilt from this query alone,
+# and the ORM would cost several times the query itself.
+_THREAD_SQL = f"""
+    SELECT id, parent_id, name, html FROM {_TABLE}
+    WHERE article_id = %s AND status = %s {{roots}}
+    ORDER BY created_at, id
+"""  # noqa: S608  (table name from our own model, values as parameters)
+# The page's top-level comments and all their replies: the page of roots is a
+# LIMIT/OFFSET subquery (fine on SQLite and PostgreSQL, not on MySQL).
+_PAGE_OF_ROOTS = f"""
+    AND (id IN ({{page}}) OR thread_id IN ({{page}}))
+""".format(
+    page=f"SELECT id FROM {_TABLE} WHERE article_id = %s AND status = %s AND parent_id IS NULL "
+    "ORDER BY created_at, id LIMIT %s OFFSET %s"
+)  # noqa: S608
 
-    def __init__(self, object_list, per_page, count):
-        self._known_count = count
-        super().__init__(object_list, per_page)
 
-    @cached_property
-    def count(self):
-        return self._known_count
+def _page_comments(article, page):
+    """The approved comments shown on `page`: one query."""
+    approved = Comment.Status.APPROVED.value
+    params = [article.pk, approved]
+    roots = ""
+    if page.paginator.num_pages > 1:
+        roots = _PAGE_OF_ROOTS
+        page_params = [article.pk, approved, page.paginator.per_page, page.start_index() - 1]
+        params += page_params * 2
+    with connection.cursor() as cursor:
+        cursor.execute(_THREAD_SQL.format(roots=roots), params)
+        return [ThreadComment(*row) for row in cursor.fetchall()]
 
 
 def thread_page(article, page_number=1, comments_open=True):
     """The approved comments of `article` for comment page `page_number` (1 if invalid)."""
-    approved = Comment.objects.approved().filter(article=article)
-    totals = approved.aggregate(
-        total=Count("id"), threads=Count("id", filter=Q(parent__isnull=True))
-    )
-    roots = approved.filter(parent__isnull=True).order_by("created_at", "id")
-    page = _CountedPaginator(roots, conf.per_page(), totals["threads"]).get_page(page_number)
-    comments = []
-    if totals["threads"]:
-        # The page's top-level comments and all their replies in one query: the
-        # page of roots is a LIMIT/OFFSET subquery (fine on SQLite and PostgreSQL).
-        page_roots = roots.values("pk")[page.start_index() - 1 : page.end_index()]
-        comments = list(
-            approved.filter(Q(pk__in=page_roots) | Q(thread_id__in=page_roots))
-            .public_fields()
-            .order_by("created_at", "id")
-        )
+    threads = article.comment_thread_count
+    # Paginated by count alone: the query below picks the page's threads itself.
+    page = Paginator(range(threads), conf.per_page()).get_page(page_number)
+    comments = _page_comments(article, page) if threads else []
     root_list = [c for c in comments if c.parent_id is None]
     replies = [c for c in comments if c.parent_id is not None]
     items = flatten(root_list, replies, conf.max_depth() if comments_open else 0)
-    return ThreadPage(items=items, page=page, total=totals["total"])
+    reply_url = article.get_absolute_url() + (f"?cpage={page.number}&amp;" if page.number > 1 else "?")
+    return ThreadPage(items=items, page=page, total=article.comment_count, reply_url=reply_url)
 
 
 def flatten(roots, replies, max_depth):
@@ -91,5 +135,5 @@ def flatten(roots, replies, max_depth):
         stack.extend((kid, depth + 1) for kid in reversed(kids))
     for index, item in enumerate(items):
         next_depth = items[index + 1].depth if index + 1 < len(items) else 0
-        item.closes = range(max(0, item.depth - next_depth))
+        item.closes = max(0, item.depth - next_depth)
     return items

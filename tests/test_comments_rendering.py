@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.template import Context, Template
 from django.test import Client
@@ -11,9 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
+from articles import page_cache
 from articles.models import Article
 from comments.counts import with_comment_counts
 from comments.models import Comment
+from comments.stats import after_bulk_create
 from comments.text import READER_LINK_REL
 from tests.html_safety import unsafe_parts
 
@@ -175,10 +178,11 @@ def _add_threads(article, threads):
         Comment(name="A", body="a", parent=r, thread=r, depth=1, created_at=now, **common)
         for r in roots
     )
-    Comment.objects.bulk_create(
+    leaves = Comment.objects.bulk_create(
         Comment(name="B", body="b", parent=a, thread=a.thread, depth=2, created_at=now, **common)
         for a in replies
     )
+    after_bulk_create([*roots, *replies, *leaves])
 
 
 def test_the_article_page_query_count_does_not_grow_with_comments(
@@ -188,11 +192,17 @@ def test_the_article_page_query_count_does_not_grow_with_comments(
     counts = {}
     for total_threads in (0, 50, 500):
         _add_threads(article, total_threads - Comment.objects.filter(parent=None).count())
+        cache.clear()  # the page rendered from scratch, as after a change
+        page_cache.forget()
         counts[total_threads] = _queries_for(url)
+        counts[f"{total_threads} cached"] = _queries_for(url)
     # An anonymous reader: at most 6 queries, the same for 50 and for 500 threads
-    # (no comments at all skips the query for the page of comments).
+    # (no comments at all skips the query for the page of comments); one from the cache.
     assert counts[50] == counts[500]
     assert counts[0] <= counts[50] <= 6
+    assert counts["0 cached"] == counts["50 cached"] == counts["500 cached"] == 1
+    cache.clear()
+    page_cache.forget()
     with django_assert_max_num_queries(6):
         response = Client().get(url, {"cpage": 3})
     assert len(comment_ids(comments_section(response))) == 150
@@ -202,12 +212,13 @@ def test_a_commenter_with_pending_comments_costs_two_more_queries(
     client, article, comment_form_data
 ):
     _add_threads(article, 60)
-    anonymous = _queries_for(article.get_absolute_url())
+    anonymous = _queries_for(article.get_absolute_url())  # rendered, not yet cached
     client.post(f"/comments/post/{article.pk}/", comment_form_data(article))
     with CaptureQueriesContext(connection) as queries:
         client.get(article.get_absolute_url())
-    # The session, then the visitor's own comments awaiting moderation.
-    assert len(queries) == anonymous + 2
+    # The session, then the visitor's own comments awaiting moderation; a
+    # visitor with a session skips the page cache and its version query.
+    assert len(queries) == anonymous - 1 + 2
 
 
 def test_comment_counts_count_approved_comments_only(article, make_article, make_comment):

@@ -1,11 +1,10 @@
 from django import template
 from django.template.loader import render_to_string
-from django.utils.html import format_html
 
 from ..forms import LONGEST_ID, CommentForm
 from ..models import Comment
 from ..policy import comments_open
-from ..text import READER_LINK_REL, render_comment_text
+from ..text import commenter_html, render_comment_text
 from ..threads import thread_page
 from ..visitor import awaiting_moderation
 
@@ -44,6 +43,11 @@ def comment_thread(article, page_number, is_open):
     )
 
 
+def comment_thread_fragment(article, request):
+    """The thread of the page `request` asks for, as the article page cache re-renders it."""
+    return comment_thread(article, request.GET.get("cpage") or 1, comments_open(article))
+
+
 @register.filter
 def comment_text(body):
     """A reader's text as safe HTML: escaped, line breaks kept, links with rel=ugc."""
@@ -53,14 +57,7 @@ def comment_text(body):
 @register.simple_tag
 def commenter(comment):
     """The commenter's name, linked to their website (never to their email)."""
-    if comment.website.startswith(("http://", "https://")):
-        return format_html(
-            '<a class="commenter" href="{}" rel="{}">{}</a>',
-            comment.website,
-            READER_LINK_REL,
-            comment.name,
-        )
-    return format_html('<span class="commenter">{}</span>', comment.name)
+    return commenter_html(comment.name, comment.website)
 
 
 @register.simple_tag

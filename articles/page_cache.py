@@ -1,0 +1,427 @@
+"""Whole pages for anonymous readers, cached, and checked against the database on every request.
+
+What a reader without a session sees of an article (or of the list) is the
+same for everyone but for a few hidden form fields (the CSRF token, the
+comment form's signed timestamp). So the page is cached once, with those
+fields cut out, and each request only fills them in.
+
+The cache key holds versions read from the database in one small query per
+request (the article's updated_at and comments_version, and a site-wide
+version: the newest updated_at and how many articles are public now). So a
+saved article, a moderated comment or a scheduled article whose time has come
+changes the key at once in every process, even when each process has its own
+local-memory cache, and nothing needs deleting.
+
+An article page is cached in two layers: the whole page, and the page with
+its comment thread cut out (a "shell"). After a comment is moderated only the
+thread is rendered again, by the fragment renderer the comments app registers
+(articles never import comments). After an article is saved its pages are
+rendered again as soon as the change commits (prerender()), so the first
+reader does not pay for it.
+
+Staff, commenters with a session, and any request with other parameters get
+the normal, uncached view.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Article, RenderedPage
+
+log = logging.getLogger(__name__)
+
+# Cached copies also expire, so that what no version tracks (a renamed topic)
+# shows within this many seconds.
+TIMEOUT = 600
+LIST_PAGE_SIZE = 10  # the list view's paginate_by
+MESSAGES_COOKIE = "messages"
+
+# Hidden fields whose value belongs to one visitor: name -> fill(request, article_id).
+_per_request_fields = {"csrfmiddlewaretoken": lambda request, article_id: get_token(request)}
+# Parts of a page that change apart from the article: name -> render(article, request).
+_fragments = {}
+
+
+def per_request_field(name, fill):
+    """Register a hidden form field whose value is made afresh for each request."""
+    _per_request_fields[name] = fill
+
+
+def fragment(name, render):
+    """Register a part of the article page, marked <!--fragment:NAME-->…<!--/fragment:NAME-->."""
+    _fragments[name] = render
+
+
+def fragment_markers(name):
+    return f"<!--fragment:{name}-->", f"<!--/fragment:{name}-->"
+
+
+# --- versions: one query per request -----------------------------------------
+
+_TABLE = Article._meta.db_table
+_RENDERED = RenderedPage._meta.db_table
+_RENDERED_PARTS_SQL = f"SELECT parts FROM {_RENDERED} WHERE article_id = %s AND key = %s"  # noqa: S608
+_PUBLISHED = Article.Status.PUBLISHED.value
+# Plain SQL: the ORM costs ten times the query itself on this hot path.
+_ARTICLE_VERSION_SQL = f"""
+    SELECT CASE WHEN a.status = %s AND a.published_at <= %s THEN 1 ELSE 0 END,
+           a.updated_at, a.comments_version,
+           (SELECT MAX(updated_at) FROM {_TABLE}),
+           (SELECT COUNT(*) FROM {_TABLE} WHERE status = %s AND published_at <= %s),
+           r.key,
+           a.id, a.published_at, a.allow_comments, a.comment_count, a.comment_thread_count
+    FROM {_TABLE} a LEFT JOIN {_RENDERED} r ON r.article_id = a.id
+    WHERE a.slug = %s
+"""  # noqa: S608  (table name from our own model, values as parameters)
+# The columns after the versions, as the Article fields fragment renderers may read.
+FRAGMENT_FIELDS = ("id", "published_at", "allow_comments", "comment_count", "comment_thread_count")
+_SITE_VERSION_SQL = f"""
+    SELECT MAX(updated_at),
+           (SELECT COUNT(*) FROM {_TABLE} WHERE status = %s AND published_at <= %s)
+    FROM {_TABLE}
+"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class ArticleVersion:
+    slug: str
+    fields: tuple  # the values of FRAGMENT_FIELDS
+    shell_key: str
+    full_key: str
+    rendered_key: str | None  # the key of the RenderedPage kept in the database
+
+    @property
+    def article_id(self):
+        return self.fields[0]
+
+    @property
+    def thread_count(self):
+        return self.fields[-1]
+
+    def article(self):
+        """An Article holding only what fragment renderers may read."""
+        article = Article(slug=self.slug, status=_PUBLISHED, **dict(zip(FRAGMENT_FIELDS, self.fields)))
+        article.allow_comments = bool(article.allow_comments)
+        article.published_at = _as_datetime(article.published_at)
+        return article
+
+
+def _key(*parts):
+    return "page:" + hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def article_version(slug, comment_page):
+    """The cache keys of an article's page, or None when it is not public."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_ARTICLE_VERSION_SQL, [_PUBLISHED, now, _PUBLISHED, now, slug])
+        row = cursor.fetchone()
+    if row is None or not row[0]:
+        return None
+    _, updated, comments_version, site_updated, site_count, rendered_key = row[:6]
+    shell = _key("article", row[6], updated, site_updated, site_count, comment_page)
+    return ArticleVersion(
+        slug=slug,
+        fields=row[6:],
+        shell_key=shell,
+        full_key=f"{shell}:{comments_version}",
+        rendered_key=rendered_key,
+    )
+
+
+def _as_datetime(value):
+    """A datetime column read with plain SQL (SQLite gives text, in UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=dt_timezone.utc)
+    return value
+
+
+def list_version(page):
+    """The cache key of a page of the article list, and how many pages there are."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_SITE_VERSION_SQL, [_PUBLISHED, now])
+        site_updated, site_count = cursor.fetchone()
+    return _key("list", site_updated, site_count, page), max(1, math.ceil(site_count / LIST_PAGE_SIZE))
+
+
+# --- which requests may be served from the cache -------------------------------
+
+
+def serves_anonymous_copy(request, allowed_params=()):
+    """A GET from a reader with no session, no message waiting and no other parameters."""
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and MESSAGES_COOKIE not in request.COOKIES
+        and set(request.GET) <= set(allowed_params)
+    )
+
+
+def page_number(request, pages):
+    """The requested list page as an int when it is one that exists, else None."""
+    value = request.GET.get("page", "1")
+    if not value.isdigit() or not 1 <= int(value) <= pages:
+        return None
+    return int(value)
+
+
+# --- storing and serving ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """A page cut at its per-request fields: text, field, text, field, …, text."""
+
+    parts: tuple
+    article_id: int | None
+    etag: str
+
+    @classmethod
+    def cut(cls, html, article_id=None):
+        names = "|".join(map(re.escape, _per_request_fields))
+        field = re.compile(rf'(<input type="hidden" name="(?:{names})" value=")([^"]*)(")')
+        parts, last = [], 0
+        for match in field.finditer(html):
+            parts.append(html[last : match.end(1)])
+            parts.append(match.group(0).split('name="', 1)[1].split('"', 1)[0])
+            last = match.start(3)
+        parts.append(html[last:])
+        etag = hashlib.sha1(html.encode()).hexdigest()[:16]
+        # Text kept encoded: the response is bytes, and this page is sent many times.
+        parts = [part if index % 2 else part.encode() for index, part in enumerate(parts)]
+        return cls(parts=tuple(parts), article_id=article_id, etag=etag)
+
+    def fill(self, request):
+        """The page as bytes, with this request's own values in the hidden fields."""
+        out = list(self.parts)
+        for index in range(1, len(out), 2):
+            out[index] = _per_request_fields[out[index]](request, self.article_id).encode()
+        return b"".join(out)
+
+
+# The last pages this process served, unpickled. Safe because a key names
+# the versions its page was made from; entries still expire with TIMEOUT.
+_recent = {}
+_RECENT_MAX = 32
+
+
+def _cache_get(key):
+    recent = _recent.get(key)
+    if recent is not None and recent[0] > time.monotonic():
+        return recent[1]
+    try:
+        value = cache.get(key)
+    except Exception:  # a cache that is down costs speed, never a page
+        _log_cache_failure()
+        return None
+    if value is not None:
+        _remember(key, value)
+    return value
+
+
+def _cache_set(key, value):
+    _remember(key, value)
+    try:
+        cache.set(key, value, TIMEOUT)
+    except Exception:
+        _log_cache_failure()
+
+
+def _remember(key, value):
+    if len(_recent) >= _RECENT_MAX:
+        _recent.clear()  # crude, and cheap: the shared cache still has them
+    _recent[key] = (time.monotonic() + TIMEOUT, value)
+
+
+def forget():
+    """Drop this process's copies (tests that clear the cache call it too)."""
+    _recent.clear()
+
+
+_last_failure_log = 0.0
+
+
+def _log_cache_failure():
+    global _last_failure_log
+    if time.monotonic() - _last_failure_log > 60:
+        _last_failure_log = time.monotonic()
+        log.warning("page cache unavailable; serving pages uncached", exc_info=True)
+
+
+def respond(request, page, private):
+    """The cached page for this visitor: their own hidden fields, or a 304."""
+    # The visitor's own CSRF cookie is part of the validator: a copy they hold
+    # carries a token that only their cookie accepts.
+    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "") if private else ""
+    etag = f'W/"{page.etag}{hashlib.sha1(cookie.encode()).hexdigest()[:8] if cookie else ""}"'
+    if etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(page.fill(request))
+    response["ETag"] = etag
+    response["Cache-Control"] = (
+        "private, no-cache" if private else "public, max-age=0, s-maxage=30, must-revalidate"
+    )
+    response["X-Page-Cache"] = "hit"
+    return response
+
+
+def store(key, html, article_id=None):
+    page = CachedPage.cut(html, article_id)
+    _cache_set(key, page)
+    return page
+
+
+# --- the article page ------------------------------------------------------------
+
+
+def cached_article_page(request, slug, render):
+    """The article page, from the cache when this request may have the shared copy.
+
+    `render()` is the view's own rendering (a TemplateResponse); it is used,
+    and returned as it is, whenever the cache does not apply.
+    """
+    if not serves_anonymous_copy(request, allowed_params={"cpage"}):
+        return render()
+    comment_page = request.GET.get("cpage", "1")
+    if not comment_page.isdigit():
+        return render()
+    version = article_version(slug, int(comment_page))
+    # Each comment page holds at least one thread, so this bounds the copies kept.
+    if version is None or not 1 <= int(comment_page) <= max(1, version.thread_count):
+        return render()  # unknown, moved, draft, scheduled or no such page
+    page = _cache_get(version.full_key)
+    if page is None:
+        shell = _cache_get(version.shell_key) or _rendered_shell(version)
+        if shell is not None:
+            html = shell.fill(version.article(), request)
+        else:
+            response = render()
+            if response.status_code != 200:
+                return response
+            html = response.rendered_content
+            shell = _Shell.cut(html)
+            _cache_set(version.shell_key, shell)
+            if getattr(request, "prerendering", False):
+                _keep_rendered(version, shell)
+        page = store(version.full_key, html, version.article_id)
+    return respond(request, page, private=True)
+
+
+def _rendered_shell(version):
+    """The shell prerender() kept in the database, if it was made from these versions."""
+    if version.rendered_key != version.shell_key:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_RENDERED_PARTS_SQL, [version.article_id, version.shell_key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    shell = _Shell(parts=tuple(json.loads(row[0])))
+    _cache_set(version.shell_key, shell)
+    return shell
+
+
+def _keep_rendered(version, shell):
+    RenderedPage.objects.update_or_create(
+        article_id=version.article_id,
+        defaults={"key": version.shell_key, "parts": json.dumps(shell.parts)},
+    )
+
+
+@dataclass(frozen=True)
+class _Shell:
+    """The page's HTML with each registered fragment cut out: text, name, text, …"""
+
+    parts: tuple
+
+    def fill(self, article, request):
+        out = list(self.parts)
+        for index in range(1, len(out), 2):
+            out[index] = _fragments[out[index]](article, request)
+        return "".join(out)
+
+    @classmethod
+    def cut(cls, html):
+        parts = []
+        rest = html
+        for name in _fragments:
+            start, end = fragment_markers(name)
+            before, found, after = rest.partition(start)
+            if not found:
+                continue
+            _, _, rest = after.partition(end)
+            parts += [before + start, name]
+            rest = end + rest
+        parts.append(rest)
+        return cls(parts=tuple(parts))
+
+
+# --- the list page -----------------------------------------------------------------
+
+
+def cached_list_page(request, render):
+    """The article list, from the cache when this request may have the shared copy."""
+    if not serves_anonymous_copy(request, allowed_params={"page"}):
+        return render()
+    key, pages = list_version(request.GET.get("page", "1"))
+    if page_number(request, pages) is None:
+        return render()
+    page = _cache_get(key)
+    if page is None:
+        response = render()
+        if response.status_code != 200:
+            return response
+        page = store(key, response.rendered_content)
+    return respond(request, page, private=False)
+
+
+# --- rendering ahead of the first reader -----------------------------------------
+
+
+def anonymous_request(path):
+    """A GET as a first-time reader would send it, for rendering a page ahead of them."""
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = request.path_info = path
+    host = settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost"
+    request.META = {"SERVER_NAME": host.lstrip("."), "SERVER_PORT": "443", "HTTP_HOST": host.lstrip(".")}
+    request.user = AnonymousUser()
+    request.session = SessionBase()
+    request.prerendering = True
+    return request
+
+
+def prerender(article_id):
+    """Render and cache the first page of an article, after a change commits."""
+    from .views import ArticleDetailView  # the view module imports this one
+
+    article = Article.objects.filter(pk=article_id).only("slug").first()
+    if article is None:
+        return
+    path = reverse("articles:detail", kwargs={"slug": article.slug})
+    request = anonymous_request(path)
+    try:
+        ArticleDetailView.as_view()(request, slug=article.slug)
+    except Exception:  # an optimisation: a failure here must never fail the save
+        log.exception("could not prerender %s", path)
