@@ -74,7 +74,8 @@ def new_context(browser):
     contexts = []
 
     def make(**options):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(**options)
         contexts.append(context)
         return context
 
