@@ -16,8 +16,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
-from django.views.static import serve
 from django.views.decorators.http import require_POST
+from django.views.static import serve
 from PIL import Image, UnidentifiedImageError
 
 from .markdown import markdownify

@@ -4,6 +4,8 @@ Every link is absolute on SITE_URL (add_domain leaves absolute URLs alone), so
 the feed names the public site whatever host name the request used.
 """
 
+import re
+
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -16,6 +18,13 @@ from .models import Article, Topic
 from .structured_data import absolute_url
 
 FEED_LENGTH = 20
+# XML 1.0 cannot carry these; editors paste them (Word's manual line break is U+000B).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def feed_text(text):
+    """Text as a feed may carry it: characters XML forbids become spaces."""
+    return _NOT_XML.sub(" ", text)
 
 
 class ArticleFeed(Feed):
@@ -41,11 +50,11 @@ class ArticleFeed(Feed):
         return self.articles()[:FEED_LENGTH]
 
     def item_title(self, article):
-        return article.title
+        return feed_text(article.title)
 
     def item_description(self, article):
         # The summary is plain text; readers treat a description as HTML.
-        return escape(article.summary)
+        return escape(feed_text(article.summary))
 
     def item_link(self, article):
         return absolute_url(article.get_absolute_url())
@@ -59,10 +68,10 @@ class ArticleFeed(Feed):
     def item_author_name(self, article):
         if article.author is None:
             return SITE_NAME
-        return article.author.get_full_name() or article.author.get_username()
+        return feed_text(article.author.get_full_name() or article.author.get_username())
 
     def item_categories(self, article):
-        return [topic.name for topic in article.topics.all()]
+        return [feed_text(topic.name) for topic in article.topics.all()]
 
 
 class AtomArticleFeed(ArticleFeed):
@@ -78,10 +87,11 @@ class TopicFeed(ArticleFeed):
         return get_object_or_404(Topic, slug=slug)
 
     def title(self, topic):
-        return f"{topic.name} · {SITE_NAME}"
+        return feed_text(f"{topic.name} · {SITE_NAME}")
 
     def description(self, topic):
-        return topic.description or f"Articles about {topic.name}."
+        # Plain text, escaped like the items' descriptions: readers treat it as HTML.
+        return escape(feed_text(topic.description or f"Articles about {topic.name}."))
 
     def link(self, topic):
         return absolute_url(topic.get_absolute_url())

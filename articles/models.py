@@ -13,7 +13,6 @@ from simple_history.models import HistoricalRecords
 
 from .markdown import render
 
-
 DEFAULT_DISCLAIMER = (
     "This article is general information, not medical advice. Talk to your dermatologist "
     "before starting, changing or stopping a treatment."

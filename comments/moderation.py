@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -11,6 +12,7 @@ from .stats import refresh_articles
 logger = logging.getLogger("comments.moderation")
 
 
+@transaction.atomic
 def moderate(comments, status, user):
     """Give `comments` the moderation `status`, recording who did it and when.
 

@@ -37,6 +37,8 @@ def after_bulk_create(comments):
 
 
 def comment_saved(sender, instance, created, **kwargs):
-    # A new comment is public only if the rules approved it at once.
-    if not created or instance.status == Comment.Status.APPROVED:
+    # Only an approved comment is on the page: a pending one (a flood of spam,
+    # say) must not invalidate the article's cached copies. Status changes go
+    # through moderation.moderate(), which refreshes the figures itself.
+    if instance.status == Comment.Status.APPROVED:
         refresh_articles([instance.article_id])

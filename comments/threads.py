@@ -79,8 +79,8 @@ _THREAD_SQL = f"""
 """  # noqa: S608  (table name from our own model, values as parameters)
 # The page's top-level comments and all their replies: the page of roots is a
 # LIMIT/OFFSET subquery (fine on SQLite and PostgreSQL, not on MySQL).
-_PAGE_OF_ROOTS = f"""
-    AND (id IN ({{page}}) OR thread_id IN ({{page}}))
+_PAGE_OF_ROOTS = """
+    AND (id IN ({page}) OR thread_id IN ({page}))
 """.format(
     page=f"SELECT id FROM {_TABLE} WHERE article_id = %s AND status = %s AND parent_id IS NULL "
     "ORDER BY created_at, id LIMIT %s OFFSET %s"

@@ -1,9 +1,11 @@
+import logging
 from functools import partial
 
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_POST
 
 from articles.views import ArticleDetailView
@@ -16,6 +18,11 @@ from .notifications import notify_moderators
 from .policy import FLOOD, assess, comments_open
 from .visitor import remember_comment
 
+logger = logging.getLogger("comments.submissions")
+
+# Form error codes that say why a submission was refused, most telling first.
+SPAM_TRAP_CODES = ("honeypot", "too_fast", "expired")
+
 
 @require_POST
 def post_comment(request, article_id):
@@ -24,14 +31,18 @@ def post_comment(request, article_id):
     # The article page's own queryset, so a re-shown page costs what it always does.
     article = get_object_or_404(page.get_queryset().published(), pk=article_id)
     if not comments_open(article):
+        log_refusal(request, article, "closed")
         return render(request, "comments/closed.html", {"article": article}, status=403)
     form = CommentForm(article, data=request.POST)
     if not form.is_valid():
+        log_refusal(request, article, refusal_reason(form), fields=sorted(form.errors))
         return article_page_with_form(page, article, form)
 
     comment = form.save(commit=False)
     comment.ip_address, comment.user_agent = client_ip(request), user_agent(request)
     verdict = assess(comment)
+    if verdict.refused:
+        log_refusal(request, article, verdict.refusal)
     if verdict.refusal == FLOOD:
         response = render(
             request,
@@ -58,6 +69,32 @@ def post_comment(request, article_id):
         remember_comment(request, comment)
         messages.success(request, "Your comment is awaiting moderation.")
     return redirect(article.get_absolute_url() + "#comments")
+
+
+def refusal_reason(form):
+    """One word for why an invalid form was refused: a spam-bot trap, or "invalid"."""
+    codes = {error.code for errors in form.errors.as_data().values() for error in errors}
+    return next((code for code in SPAM_TRAP_CODES if code in codes), "invalid")
+
+
+def log_refusal(request, article, reason, **fields):
+    """One structured line per refused submission: the reason and article, no email or address.
+
+    The client is a keyed hash of its address: enough to see one source
+    retrying, nothing that names a reader.
+    """
+    address = client_ip(request) or ""
+    logger.info(
+        "comment refused: %s",
+        reason,
+        extra={
+            "event": "comment_refused",
+            "reason": reason,
+            "article_id": article.pk,
+            "client": salted_hmac("comments.log.client", address).hexdigest()[:16],
+            **fields,
+        },
+    )
 
 
 def _article_view(request):

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "site_project.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: oversized ones get a 413 unread.
+    "site_project.request_limits.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,7 +109,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while a comment is written; IMMEDIATE takes the write
     # lock at BEGIN so that two writers queue on the busy timeout instead of
     # failing with "database is locked" half-way through a transaction.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Kept open: opening a file and running the pragmas would cost more than
+    # a cached page itself.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -247,7 +250,14 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "articles.markdown.markdownify"
 MARKDOWNX_URLS_PATH = "/admin-tools/markdown/preview/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/admin-tools/markdown/upload/"
 MARKDOWNX_UPLOAD_MAX_SIZE = 5 * 1024 * 1024
+# Any multipart body (site_project/request_limits.py): one editor's image and its form fields.
+REQUEST_BODY_MAX_SIZE = MARKDOWNX_UPLOAD_MAX_SIZE + 256 * 1024
 MARKDOWNX_MEDIA_PATH = "markdownx/"
+
+# Anonymous readers' pages come from the cache (articles/page_cache.py); each
+# process re-reads the versions that key them at most this often, so a change
+# shows to every reader within this many seconds.
+PAGE_CACHE_RECHECK_SECONDS = 1.0
 
 # Logs are JSON lines (python-json-logger): moderation actions, refused
 # submissions and lockouts carry their fields (event, counts, ids) as keys.
@@ -278,3 +288,5 @@ COMMENTS_PER_PAGE = 50  # top-level comments per comment page
 COMMENTS_CLOSE_AFTER_DAYS = None  # close comments N days after publishing; None never does
 COMMENTS_AUTO_APPROVE_RETURNING = False  # off: every comment on a medical site is read first
 COMMENTS_DISALLOWED_WORDS = []  # marked as spam; moderators add more in the admin
+# Moderators' emails go out from a thread, so a slow mail server never delays a reader.
+COMMENTS_NOTIFY_IN_BACKGROUND = True

@@ -4,6 +4,7 @@ from django.urls import include, path
 from articles import editor_views
 from site_project import health
 
+handler400 = "site_project.errors.bad_request"
 handler500 = "site_project.errors.server_error"
 
 urlpatterns = [

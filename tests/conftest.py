@@ -11,15 +11,21 @@ from articles.models import Article
 def _plain_http(settings):
     # Production redirects HTTP to HTTPS; the test client speaks plain HTTP.
     settings.SECURE_SSL_REDIRECT = False
+    # Tests check that a change shows at once; production allows a second.
+    settings.PAGE_CACHE_RECHECK_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
 
+    from articles import page_cache
+
     cache.clear()
+    page_cache.forget()
     yield
     cache.clear()
+    page_cache.forget()
 
 
 @pytest.fixture
@@ -136,3 +142,11 @@ def comment_form_data():
 def moderator_client(client, moderator):
     client.force_login(moderator)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _notify_moderators_inline(settings):
+    # Production emails moderators from a thread (a slow mail server must not
+    # delay the reader); tests send at once, so that mail.outbox is ready to read.
+    # tests/test_faults.py turns the thread back on to prove that it is one.
+    settings.COMMENTS_NOTIFY_IN_BACKGROUND = False

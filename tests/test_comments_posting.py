@@ -514,10 +514,10 @@ def test_the_stored_ip_follows_trusted_proxies(
     assert Comment.objects.get().ip_address == expected
 
 
-def test_an_oversized_request_is_a_400_not_a_500(client, article, comment_form_data):
+def test_an_oversized_request_is_a_413_not_a_500(client, article, comment_form_data):
     data = comment_form_data(article, body="x" * (3 * 1024 * 1024))
     response = client.post(post_url(article), data)
-    assert response.status_code == 400
+    assert response.status_code == 413  # handler400 names RequestDataTooBig (tests/test_hostile_input.py)
     assert not Comment.objects.exists()
 
 

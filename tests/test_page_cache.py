@@ -244,3 +244,22 @@ def test_an_editor_saving_an_old_form_does_not_undo_the_comment_figures(article,
     stale.save()
     article.refresh_from_db()
     assert article.comment_count == 1 and article.title == "Edited"
+
+
+def test_each_process_rechecks_the_versions_at_least_once_a_second(
+    article, make_comment, moderator, settings, monkeypatch, django_assert_num_queries
+):
+    from types import SimpleNamespace
+
+    settings.PAGE_CACHE_RECHECK_SECONDS = 1.0
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(page_cache, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    url = article.get_absolute_url()
+    Client().get(url)
+    with django_assert_num_queries(0):  # versions read less than a second ago
+        Client().get(url)
+
+    approve_comment(make_comment(article, body="Approved just now", status="pending"), moderator)
+    assert "Approved just now" not in page(Client(), url)[1]  # within the second
+    clock.now += 1.01
+    assert "Approved just now" in page(Client(), url)[1]

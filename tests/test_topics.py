@@ -1,6 +1,7 @@
 """Topic pages, the month and year archive, and how readers reach them from the list page."""
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
