@@ -8,4 +8,7 @@ class SiteProjectConfig(AppConfig):
     verbose_name = "Site"
 
     def ready(self):
-        from . import login_audit  # noqa: F401  (connects the lockout receiver)
+        from . import (
+            login_audit,  # noqa: F401  (connects the lockout receiver)
+            secret_key,  # noqa: F401  (registers its system check)
+        )

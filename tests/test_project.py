@@ -54,12 +54,20 @@ def test_check_deploy_is_clean_in_production_settings(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_a_missing_secret_key_is_refused_with_debug_off(tmp_path):
+def test_a_missing_secret_key_stops_the_server_with_debug_off(tmp_path):
     env = production_env(tmp_path)
     del env["DJANGO_SECRET_KEY"]
-    result = _manage("check", env=env)
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    check = _manage("check", "--deploy", env=env)
+    assert check.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in check.stderr
+    server = subprocess.run(
+        [sys.executable, "-c", "import site_project.wsgi"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert server.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in server.stderr
+    # Maintenance commands that sign nothing still run.
+    assert _manage("makemigrations", "--check", "--dry-run", env=env).returncode == 0
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_immediate_writes(tmp_path):
