@@ -1,10 +1,9 @@
-from functools import partial
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -53,12 +52,6 @@ class Topic(models.Model):
 
 
 COMMENT_FIGURES = ("comment_count", "comment_thread_count", "comments_version")
-
-
-def page_cache_prerender(article_id):
-    from .page_cache import prerender  # it imports this module
-
-    prerender(article_id)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -203,8 +196,10 @@ class Article(models.Model):
             ]
         super().save(*args, **kwargs)
         if self.is_published:
+            from .prerender import prerender_when_committed  # it imports this module
+
             # Readers' first visit after an edit should not pay for rendering it.
-            transaction.on_commit(partial(page_cache_prerender, self.pk))
+            prerender_when_committed([self.pk])
 
     def publish(self):
         """Publish now; an earlier publication date is kept, a scheduled one brought forward."""
@@ -307,15 +302,16 @@ class Reference(models.Model):
 
 
 class RenderedPage(models.Model):
-    """An article's first page as page_cache.prerender() rendered it after a change.
+    """An article's first page as prerender.prerender() rendered it after a change.
 
     Kept in the database so that every server process can use it, not only
-    the one that saved the article; `key` says which versions it was made from.
+    the one that saved the article or moderated its comments; `key` says
+    which versions it was made from.
     """
 
     article = models.OneToOneField(
         Article, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
-    key = models.CharField(max_length=45)
-    parts = models.TextField(help_text="JSON: the page cut at its fragments")
+    key = models.CharField(max_length=80)
+    parts = models.TextField(help_text="JSON: the page cut at its per-request fields, and its ETag")
     rendered_at = models.DateTimeField(auto_now=True)

@@ -5,19 +5,24 @@ same for everyone but for a few hidden form fields (the CSRF token, the
 comment form's signed timestamp). So the page is cached once, with those
 fields cut out, and each request only fills them in.
 
-The cache key holds versions read from the database in one small query per
-request (the article's updated_at and comments_version, and a site-wide
-version: the newest updated_at and how many articles are public now). So a
+The cache key holds versions read from the database in one small query: the
+article's updated_at and comments_version, and a site-wide version (the
+newest updated_at and how many articles are public now). Each process asks
+at most once a second per page (PAGE_CACHE_RECHECK_SECONDS). So a
 saved article, a moderated comment or a scheduled article whose time has come
-changes the key at once in every process, even when each process has its own
+changes the key in every process within that second, even when each has its own
 local-memory cache, and nothing needs deleting.
 
 An article page is cached in two layers: the whole page, and the page with
 its comment thread cut out (a "shell"). After a comment is moderated only the
 thread is rendered again, by the fragment renderer the comments app registers
-(articles never import comments). After an article is saved its pages are
-rendered again as soon as the change commits (prerender()), so the first
-reader does not pay for it.
+(articles never import comments). After an article is saved or its comments
+are moderated, its first page is rendered again as soon as the change
+commits and kept in the database (articles/prerender.py); it comes back with
+the versions, so the first reader in any process does not pay for it.
+
+A path whose shared copy has been served is answered on later requests by
+CachedPageMiddleware (articles/middleware.py) before URL resolution.
 
 Staff, commenters with a session, and any request with other parameters get
 the normal, uncached view.
@@ -32,16 +37,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from functools import partial
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.middleware.csrf import get_token
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+
+from site_project.csrf_tokens import masked_token
 
 from .models import Article, RenderedPage
 
@@ -54,7 +58,7 @@ LIST_PAGE_SIZE = 10  # the list view's paginate_by
 MESSAGES_COOKIE = "messages"
 
 # Hidden fields whose value belongs to one visitor: name -> fill(request, article_id).
-_per_request_fields = {"csrfmiddlewaretoken": lambda request, article_id: get_token(request)}
+_per_request_fields = {"csrfmiddlewaretoken": lambda request, article_id: masked_token(request)}
 # Parts of a page that change apart from the article: name -> render(article, request).
 _fragments = {}
 
@@ -77,7 +81,6 @@ def fragment_markers(name):
 
 _TABLE = Article._meta.db_table
 _RENDERED = RenderedPage._meta.db_table
-_RENDERED_PARTS_SQL = f"SELECT parts FROM {_RENDERED} WHERE article_id = %s AND key = %s"  # noqa: S608
 _PUBLISHED = Article.Status.PUBLISHED.value
 # Plain SQL: the ORM costs ten times the query itself on this hot path.
 _ARTICLE_VERSION_SQL = f"""
@@ -85,7 +88,7 @@ _ARTICLE_VERSION_SQL = f"""
            a.updated_at, a.comments_version,
            (SELECT MAX(updated_at) FROM {_TABLE}),
            (SELECT COUNT(*) FROM {_TABLE} WHERE status = %s AND published_at <= %s),
-           r.key,
+           r.key, CASE WHEN %s THEN r.parts END,
            a.id, a.published_at, a.allow_comments, a.comment_count, a.comment_thread_count
     FROM {_TABLE} a LEFT JOIN {_RENDERED} r ON r.article_id = a.id
     WHERE a.slug = %s
@@ -164,20 +167,27 @@ def list_version(page):
 
 def _read_article_version(slug, comment_page):
     now = timezone.now()
+    # The page kept by articles/prerender.py (only ever a first comment page) comes with the
+    # versions: after a change, the first reader in each process needs no second query.
+    with_kept_page = comment_page == 1
     with connection.cursor() as cursor:
-        cursor.execute(_ARTICLE_VERSION_SQL, [_PUBLISHED, now, _PUBLISHED, now, slug])
+        cursor.execute(_ARTICLE_VERSION_SQL, [_PUBLISHED, now, _PUBLISHED, now, with_kept_page, slug])
         row = cursor.fetchone()
     if row is None or not row[0]:
         return None
-    _, updated, comments_version, site_updated, site_count, rendered_key = row[:6]
-    shell = _key("article", row[6], updated, site_updated, site_count, comment_page)
-    return ArticleVersion(
+    _, updated, comments_version, site_updated, site_count, rendered_key, kept_page = row[:7]
+    shell = _key("article", row[7], updated, site_updated, site_count, comment_page)
+    version = ArticleVersion(
         slug=slug,
-        fields=row[6:],
+        fields=row[7:],
         shell_key=shell,
         full_key=f"{shell}:{comments_version}",
         rendered_key=rendered_key,
     )
+    if kept_page is not None and rendered_key == version.full_key and _local_copy(version.full_key) is None:
+        # Kept in this process only: every process reads it from the database itself.
+        _remember(version.full_key, CachedPage.from_json(kept_page, version.article_id))
+    return version
 
 
 def _as_datetime(value):
@@ -244,6 +254,16 @@ class CachedPage:
         parts = [part if index % 2 else part.encode() for index, part in enumerate(parts)]
         return cls(parts=tuple(parts), article_id=article_id, etag=etag)
 
+    def to_json(self):
+        parts = [part if index % 2 else part.decode() for index, part in enumerate(self.parts)]
+        return json.dumps({"etag": self.etag, "parts": parts})
+
+    @classmethod
+    def from_json(cls, text, article_id=None):
+        kept = json.loads(text)
+        parts = [part if index % 2 else part.encode() for index, part in enumerate(kept["parts"])]
+        return cls(parts=tuple(parts), article_id=article_id, etag=kept["etag"])
+
     def fill(self, request):
         """The page as bytes, with this request's own values in the hidden fields."""
         out = list(self.parts)
@@ -259,9 +279,17 @@ _RECENT_MAX = 32
 
 
 def _cache_get(key):
+    return _local_copy(key) or _shared_copy(key)
+
+
+def _local_copy(key):
     recent = _recent.get(key)
     if recent is not None and recent[0] > time.monotonic():
         return recent[1]
+    return None
+
+
+def _shared_copy(key):
     try:
         value = cache.get(key)
     except Exception:  # a cache that is down costs speed, never a page
@@ -287,9 +315,10 @@ def _remember(key, value):
 
 
 def forget():
-    """Drop this process's copies and checked versions (tests that clear the cache call it too)."""
+    """Drop this process's copies, checked versions and known paths (tests that clear the cache call it too)."""
     _recent.clear()
     _checked.clear()
+    _known_paths.clear()
 
 
 _last_failure_log = 0.0
@@ -335,18 +364,11 @@ def cached_article_page(request, slug, render):
     `render()` is the view's own rendering (a TemplateResponse); it is used,
     and returned as it is, whenever the cache does not apply.
     """
-    if not serves_anonymous_copy(request, allowed_params={"cpage"}):
-        return render()
-    comment_page = request.GET.get("cpage", "1")
-    if not comment_page.isdigit():
-        return render()
-    version = article_version(slug, int(comment_page))
-    # Each comment page holds at least one thread, so this bounds the copies kept.
-    if version is None or not 1 <= int(comment_page) <= max(1, version.thread_count):
-        return render()  # unknown, moved, draft, scheduled or no such page
-    page = _cache_get(version.full_key)
+    version, page = _article_copy(request, slug)
+    if version is None:
+        return render()  # not for the shared copy, or no such public page
     if page is None:
-        shell = _cache_get(version.shell_key) or _rendered_shell(version)
+        shell = _cache_get(version.shell_key)
         if shell is not None:
             html = shell.fill(version.article(), request)
         else:
@@ -354,32 +376,43 @@ def cached_article_page(request, slug, render):
             if response.status_code != 200:
                 return response
             html = response.rendered_content
-            shell = _Shell.cut(html)
-            _cache_set(version.shell_key, shell)
-            if getattr(request, "prerendering", False):
-                _keep_rendered(version, shell)
+            _cache_set(version.shell_key, _Shell.cut(html))
         page = store(version.full_key, html, version.article_id)
+    if getattr(request, "prerendering", False) and version.rendered_key != version.full_key:
+        _keep(version, page)
+    _known_paths.remember(request.path_info, partial(_known_article, slug))
     return respond(request, page, private=True)
 
 
-def _rendered_shell(version):
-    """The shell prerender() kept in the database, if it was made from these versions."""
-    if version.rendered_key != version.shell_key:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_RENDERED_PARTS_SQL, [version.article_id, version.shell_key])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    shell = _Shell(parts=tuple(json.loads(row[0])))
-    _cache_set(version.shell_key, shell)
-    return shell
+def _article_copy(request, slug):
+    """(versions, cached page or None), or (None, None) when the shared copy does not apply."""
+    return _once_per_request(request, ("article", slug), lambda: _find_article_copy(request, slug))
 
 
-def _keep_rendered(version, shell):
+def _find_article_copy(request, slug):
+    if not serves_anonymous_copy(request, allowed_params={"cpage"}):
+        return None, None
+    comment_page = request.GET.get("cpage", "1")
+    if not comment_page.isdigit():
+        return None, None
+    # Rendering ahead reads the versions the change it follows has just committed.
+    read = _read_article_version if getattr(request, "prerendering", False) else article_version
+    version = read(slug, int(comment_page))
+    # Each comment page holds at least one thread, so this bounds the copies kept.
+    if version is None or not 1 <= int(comment_page) <= max(1, version.thread_count):
+        return None, None  # unknown, moved, draft, scheduled or no such page
+    return version, _cache_get(version.full_key)
+
+
+def _known_article(slug, request):
+    _, page = _article_copy(request, slug)
+    return None if page is None else respond(request, page, private=True)
+
+
+def _keep(version, page):
     RenderedPage.objects.update_or_create(
         article_id=version.article_id,
-        defaults={"key": version.shell_key, "parts": json.dumps(shell.parts)},
+        defaults={"key": version.full_key, "parts": page.to_json()},
     )
 
 
@@ -416,46 +449,69 @@ class _Shell:
 
 def cached_list_page(request, render):
     """The article list, from the cache when this request may have the shared copy."""
-    if not serves_anonymous_copy(request, allowed_params={"page"}):
+    key, page = _list_copy(request)
+    if key is None:
         return render()
-    key, pages = list_version(request.GET.get("page", "1"))
-    if page_number(request, pages) is None:
-        return render()
-    page = _cache_get(key)
     if page is None:
         response = render()
         if response.status_code != 200:
             return response
         page = store(key, response.rendered_content)
+    _known_paths.remember(request.path_info, _known_list)
     return respond(request, page, private=False)
 
 
-# --- rendering ahead of the first reader -----------------------------------------
+def _list_copy(request):
+    """(cache key, cached page or None), or (None, None) when the shared copy does not apply."""
+    return _once_per_request(request, ("list",), lambda: _find_list_copy(request))
 
 
-def anonymous_request(path):
-    """A GET as a first-time reader would send it, for rendering a page ahead of them."""
-    request = HttpRequest()
-    request.method = "GET"
-    request.path = request.path_info = path
-    host = settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost"
-    request.META = {"SERVER_NAME": host.lstrip("."), "SERVER_PORT": "443", "HTTP_HOST": host.lstrip(".")}
-    request.user = AnonymousUser()
-    request.session = SessionBase()
-    request.prerendering = True
-    return request
+def _find_list_copy(request):
+    if not serves_anonymous_copy(request, allowed_params={"page"}):
+        return None, None
+    key, pages = list_version(request.GET.get("page", "1"))
+    if page_number(request, pages) is None:
+        return None, None
+    return key, _cache_get(key)
 
 
-def prerender(article_id):
-    """Render and cache the first page of an article, after a change commits."""
-    from .views import ArticleDetailView  # the view module imports this one
+def _known_list(request):
+    _, page = _list_copy(request)
+    return None if page is None else respond(request, page, private=False)
 
-    article = Article.objects.filter(pk=article_id).only("slug").first()
-    if article is None:
-        return
-    path = reverse("articles:detail", kwargs={"slug": article.slug})
-    request = anonymous_request(path)
-    try:
-        ArticleDetailView.as_view()(request, slug=article.slug)
-    except Exception:  # an optimisation: a failure here must never fail the save
-        log.exception("could not prerender %s", path)
+
+def _once_per_request(request, what, find):
+    # The middleware looks first; when it cannot answer, the view must not ask the database again.
+    found = request.__dict__.setdefault("_page_cache_lookups", {})
+    if what not in found:
+        found[what] = find()
+    return found[what]
+
+
+# --- serving before the URL is even resolved ---------------------------------------
+
+
+class _KnownPaths(dict):
+    """Paths whose shared copy this process has served: path -> find(request) -> response or None."""
+
+    MAX = 2048
+
+    def remember(self, path, find):
+        if path not in self:
+            if len(self) >= self.MAX:
+                self.clear()  # crude and cheap: each path is learnt again by its next reader
+            self[path] = find
+
+
+_known_paths = _KnownPaths()
+
+
+def known_copy(request):
+    """The cached page for this request if its path is one the views have served a copy of.
+
+    Called by CachedPageMiddleware before URL resolution. Every check the
+    view makes (who is asking, which parameters, whether the page is still
+    public, its versions) is made again here; anything else goes to the view.
+    """
+    find = _known_paths.get(request.path_info)
+    return None if find is None else find(request)

@@ -10,17 +10,24 @@ from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from articles.models import Article
+from articles.prerender import prerender_when_committed
 
 from .models import Comment
 from .text import comment_html
 
 
 def refresh_articles(article_ids):
-    """Recount approved comments of these articles and bump their version: one UPDATE."""
+    """Recount approved comments of these articles and bump their version: one UPDATE.
+
+    Their first pages are rendered again once this commits, so the first
+    reader after a moderator's action is served at once.
+    """
+    article_ids = set(article_ids)
+    prerender_when_committed(article_ids)
     approved = Comment.objects.approved().filter(article=OuterRef("pk")).order_by().values("article")
     total = approved.annotate(n=Count("pk")).values("n")
     threads = approved.filter(parent__isnull=True).annotate(n=Count("pk")).values("n")
-    return Article.objects.filter(pk__in=list(article_ids)).update(
+    return Article.objects.filter(pk__in=article_ids).update(
         comment_count=Coalesce(Subquery(total), Value(0)),
         comment_thread_count=Coalesce(Subquery(threads), Value(0)),
         comments_version=F("comments_version") + 1,

@@ -69,10 +69,14 @@ MIDDLEWARE = [
     "site_project.request_limits.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Anonymous readers' cached pages, answered before URL resolution: after
+    # the CSRF middleware (their token is in the page) and every middleware
+    # that adds response headers; see articles/middleware.py.
+    "articles.middleware.CachedPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",

@@ -76,10 +76,10 @@ def test_only_held_comments_are_notified(
     make_comment(
         article, email="ada@example.com", body="Earlier."
     )  # so "ordinary" is auto-approved
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         post(client, article, comment_form_data(article, body=body))
     assert Comment.objects.get(body=body).status in ("spam", "approved")
-    assert callbacks == [] and mail.outbox == []
+    assert mail.outbox == []  # the callbacks ran (an approved one renders the page ahead): no mail
 
 
 def test_a_failing_mail_server_is_logged_and_the_comment_kept(

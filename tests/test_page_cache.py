@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles import page_cache
+from articles import page_cache, prerender
 from articles.models import Article, RenderedPage
 from comments.models import Comment
 from comments.moderation import approve_comment, reject_comment
@@ -206,19 +206,81 @@ class TestQueryBudgets:
             assert Client().get("/").status_code == 200
 
 
+def served_from_the_kept_page(url):
+    """What a process with an empty cache serves, and how many queries it took."""
+    from_scratch()
+    with CaptureQueriesContext(connection) as queries:
+        response = Client().get(url)
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
 def test_a_saved_article_is_rendered_ahead_of_its_first_reader(article, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         article.title = "Rendered ahead"
         article.save()
-    kept = RenderedPage.objects.get(article=article)
-    assert "Rendered ahead" in kept.parts
+    assert "Rendered ahead" in RenderedPage.objects.get(article=article).parts
 
-    # Another process (an empty cache here) uses the kept copy: no full render.
-    from_scratch()
-    with CaptureQueriesContext(connection) as queries:
-        response = Client().get(article.get_absolute_url())
-    assert "Rendered ahead" in response.content.decode()
-    assert len(queries) <= 3  # versions, the kept page; no comments to read
+    # Another process (an empty cache here) serves the kept copy: no rendering, no comments read.
+    html, queries = served_from_the_kept_page(article.get_absolute_url())
+    assert "Rendered ahead" in html
+    assert queries == 1  # the versions, the kept page with them
+
+
+def test_an_approved_comment_is_rendered_ahead_of_the_next_reader(
+    article, make_comment, moderator, django_capture_on_commit_callbacks
+):
+    comment = make_comment(article, body="Approved, and on the page at once", status="pending")
+    Client().get(article.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_comment(comment, moderator)
+
+    html, queries = served_from_the_kept_page(article.get_absolute_url())
+    assert "Approved, and on the page at once" in html
+    assert queries == 1
+    # Each reader still gets their own token in the kept copy.
+    first, second = page(Client(), article.get_absolute_url())[1], page(Client(), article.get_absolute_url())[1]
+    assert TOKEN.search(first).group(1) != TOKEN.search(second).group(1)
+
+
+def test_rendering_ahead_reads_the_versions_just_committed(
+    article, settings, django_capture_on_commit_callbacks
+):
+    # This process read the versions a moment ago; the copy it keeps must still be the new one.
+    settings.PAGE_CACHE_RECHECK_SECONDS = 60
+    Client().get(article.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        article.title = "Saved by the same process"
+        article.save()
+    assert "Saved by the same process" in RenderedPage.objects.get(article=article).parts
+
+
+def test_a_bulk_action_renders_ahead_a_bounded_number_of_articles(
+    make_article, make_comment, moderator, django_capture_on_commit_callbacks
+):
+    articles = [make_article() for _ in range(prerender.PRERENDER_AT_MOST + 3)]
+    for article in articles:
+        make_comment(article, status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_comment(Comment.objects.all(), moderator)
+    assert RenderedPage.objects.count() == prerender.PRERENDER_AT_MOST
+    # The others are rendered by their first reader, with the comment on them.
+    last = articles[-1]
+    assert Comment.objects.get(article=last).body in page(Client(), last.get_absolute_url())[1]
+
+
+def test_a_failure_to_render_ahead_never_fails_the_moderators_action(
+    article, make_comment, moderator, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def broken(article_id):
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(prerender, "prerender", broken)
+    comment = make_comment(article, body="Approved despite it", status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_comment(comment, moderator)
+    assert "could not prerender" in caplog.text
+    assert "Approved despite it" in page(Client(), article.get_absolute_url())[1]
 
 
 def test_comment_figures_follow_moderation(article, make_comment, moderator):
