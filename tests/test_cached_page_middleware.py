@@ -94,3 +94,10 @@ def test_a_page_that_stops_being_public_or_moves_goes_back_to_the_view(article, 
     Client().get(other.get_absolute_url())
     other.unpublish()
     assert Client().get(other.get_absolute_url()).status_code == 404
+
+
+def test_a_forged_host_is_refused_before_any_cached_page(article):
+    Client().get(article.get_absolute_url())
+    response = Client().get(article.get_absolute_url(), HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert article.title not in response.content.decode()
