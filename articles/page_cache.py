@@ -130,12 +130,25 @@ def _key(*parts):
     return "page:" + hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()
 
 
+class _ProcessMemory(dict):
+    """What this process remembers, emptied when full: crude and cheap, as each
+    entry is found again (in the database or the shared cache) on its next use."""
+
+    def __init__(self, most):
+        super().__init__()
+        self.most = most
+
+    def put(self, key, value):
+        if key not in self and len(self) >= self.most:
+            self.clear()
+        self[key] = value
+
+
 # The versions each process read last, reused for PAGE_CACHE_RECHECK_SECONDS:
 # under load the database is asked at most once a second per page and
 # process, and a change still shows everywhere within that second (DESIGN.md
 # allows "a couple of seconds"). 0 asks on every request.
-_checked = {}
-_CHECKED_MAX = 2048
+_checked = _ProcessMemory(2048)
 
 
 def _recently_checked(kind, *args):
@@ -149,9 +162,7 @@ def _recently_checked(kind, *args):
     if checked is not None and checked[0] > now:
         return checked[1]
     value = kind(*args)
-    if len(_checked) >= _CHECKED_MAX:
-        _checked.clear()
-    _checked[key] = (now + seconds, value)
+    _checked.put(key, (now + seconds, value))
     return value
 
 
@@ -250,9 +261,7 @@ class CachedPage:
             last = match.start(3)
         parts.append(html[last:])
         etag = hashlib.sha1(html.encode()).hexdigest()[:16]
-        # Text kept encoded: the response is bytes, and this page is sent many times.
-        parts = [part if index % 2 else part.encode() for index, part in enumerate(parts)]
-        return cls(parts=tuple(parts), article_id=article_id, etag=etag)
+        return cls(parts=_encoded_text(parts), article_id=article_id, etag=etag)
 
     def to_json(self):
         parts = [part if index % 2 else part.decode() for index, part in enumerate(self.parts)]
@@ -261,8 +270,7 @@ class CachedPage:
     @classmethod
     def from_json(cls, text, article_id=None):
         kept = json.loads(text)
-        parts = [part if index % 2 else part.encode() for index, part in enumerate(kept["parts"])]
-        return cls(parts=tuple(parts), article_id=article_id, etag=kept["etag"])
+        return cls(parts=_encoded_text(kept["parts"]), article_id=article_id, etag=kept["etag"])
 
     def fill(self, request):
         """The page as bytes, with this request's own values in the hidden fields."""
@@ -272,14 +280,15 @@ class CachedPage:
         return b"".join(out)
 
 
+def _encoded_text(parts):
+    # Text kept encoded (field names between stay str): the response is bytes,
+    # and this page is sent many times.
+    return tuple(part if index % 2 else part.encode() for index, part in enumerate(parts))
+
+
 # The last pages this process served, unpickled. Safe because a key names
 # the versions its page was made from; entries still expire with TIMEOUT.
-_recent = {}
-_RECENT_MAX = 32
-
-
-def _cache_get(key):
-    return _local_copy(key) or _shared_copy(key)
+_recent = _ProcessMemory(32)
 
 
 def _local_copy(key):
@@ -289,7 +298,10 @@ def _local_copy(key):
     return None
 
 
-def _shared_copy(key):
+def _cache_get(key):
+    local = _local_copy(key)
+    if local is not None:
+        return local
     try:
         value = cache.get(key)
     except Exception:  # a cache that is down costs speed, never a page
@@ -309,9 +321,7 @@ def _cache_set(key, value):
 
 
 def _remember(key, value):
-    if len(_recent) >= _RECENT_MAX:
-        _recent.clear()  # crude, and cheap: the shared cache still has them
-    _recent[key] = (time.monotonic() + TIMEOUT, value)
+    _recent.put(key, (time.monotonic() + TIMEOUT, value))
 
 
 def forget():
@@ -380,7 +390,7 @@ def cached_article_page(request, slug, render):
         page = store(version.full_key, html, version.article_id)
     if getattr(request, "prerendering", False) and version.rendered_key != version.full_key:
         _keep(version, page)
-    _known_paths.remember(request.path_info, partial(_known_article, slug))
+    _known_paths.put(request.path_info, partial(_known_article, slug))
     return respond(request, page, private=True)
 
 
@@ -457,7 +467,7 @@ def cached_list_page(request, render):
         if response.status_code != 200:
             return response
         page = store(key, response.rendered_content)
-    _known_paths.remember(request.path_info, _known_list)
+    _known_paths.put(request.path_info, _known_list)
     return respond(request, page, private=False)
 
 
@@ -491,19 +501,8 @@ def _once_per_request(request, what, find):
 # --- serving before the URL is even resolved ---------------------------------------
 
 
-class _KnownPaths(dict):
-    """Paths whose shared copy this process has served: path -> find(request) -> response or None."""
-
-    MAX = 2048
-
-    def remember(self, path, find):
-        if path not in self:
-            if len(self) >= self.MAX:
-                self.clear()  # crude and cheap: each path is learnt again by its next reader
-            self[path] = find
-
-
-_known_paths = _KnownPaths()
+# Paths whose shared copy this process has served: path -> find(request) -> response or None.
+_known_paths = _ProcessMemory(2048)
 
 
 def known_copy(request):

@@ -310,14 +310,14 @@ def latency_after_changes(env, base, trials=5):
             with trickle(base):
                 time.sleep(SETTLE_SECONDS)
             results["serving"][change].append(first_guide_request(base, change, marker))
-            results["serving"]["liveness"].append(timed_get(base, "/healthz/live"))
+            results["serving"]["liveness"].append(timed_get(base, "/healthz/live")[0])
 
             marker = apply_change(env, change, trial)
             time.sleep(SETTLE_SECONDS)
             results["idle"][change].append(first_guide_request(base, change, marker))
         apply_change(env, "approve", trial)
         time.sleep(SETTLE_SECONDS)
-        results["idle"]["liveness"].append(timed_get(base, "/healthz/live"))
+        results["idle"]["liveness"].append(timed_get(base, "/healthz/live")[0])
     return {
         condition: {name: statistics.median(values) for name, values in figures.items()}
         for condition, figures in results.items()
@@ -330,18 +330,17 @@ SETTLE_SECONDS = 1.1
 
 
 def first_guide_request(base, change, marker):
-    started = time.perf_counter()
-    status, body = get(base, GUIDE)
-    elapsed = (time.perf_counter() - started) * 1000
+    elapsed, status, body = timed_get(base, GUIDE)
     assert status == 200, status
     assert marker.encode() in body, f"the first request after '{change}' did not show it"
     return elapsed
 
 
 def timed_get(base, path):
+    """(milliseconds, status, body) of one request."""
     started = time.perf_counter()
-    get(base, path)
-    return (time.perf_counter() - started) * 1000
+    status, body = get(base, path)
+    return (time.perf_counter() - started) * 1000, status, body
 
 
 @contextlib.contextmanager

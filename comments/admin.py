@@ -67,6 +67,10 @@ class ArticleFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What a moderator may change on a comment; every other field is shown read-only.
+MODERATOR_EDITABLE_FIELDS = ("status", "name", "website", "body")
+
+
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
     """The moderation queue."""
@@ -96,17 +100,7 @@ class CommentAdmin(admin.ModelAdmin):
         "user_agent",
     ]
     # Moderators may edit the text (to remove personal details) and the status.
-    readonly_fields = [
-        "article",
-        "parent",
-        "email",
-        "hold_reason",
-        "created_at",
-        "moderated_at",
-        "moderated_by",
-        "ip_address",
-        "user_agent",
-    ]
+    readonly_fields = [field for field in fields if field not in MODERATOR_EDITABLE_FIELDS]
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
