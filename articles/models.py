@@ -51,9 +51,6 @@ class Topic(models.Model):
         return reverse("articles:topic", kwargs={"slug": self.slug})
 
 
-COMMENT_FIGURES = ("comment_count", "comment_thread_count", "comments_version")
-
-
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """What the public may see: published, and its publication time has come."""
@@ -114,12 +111,6 @@ class Article(models.Model):
     allow_comments = models.BooleanField(
         default=True, help_text="Untick to close the comments on this article."
     )
-    # Kept up to date by the comments app whenever the approved comments of
-    # this article change: the counts spare the article page a counting query,
-    # and the version keys its cached copies (see page_cache.py).
-    comment_count = models.PositiveIntegerField(default=0, editable=False)
-    comment_thread_count = models.PositiveIntegerField(default=0, editable=False)
-    comments_version = models.PositiveIntegerField(default=0, editable=False)
     disclaimer = models.TextField(
         blank=True,
         default=DEFAULT_DISCLAIMER,
@@ -137,14 +128,7 @@ class Article(models.Model):
     )
 
     history = HistoricalRecords(
-        excluded_fields=[
-            "body_html",
-            "toc_html",
-            "reading_minutes",
-            "comment_count",
-            "comment_thread_count",
-            "comments_version",
-        ]
+        excluded_fields=["body_html", "toc_html", "reading_minutes"]
     )
 
     objects = ArticleQuerySet.as_manager()
@@ -186,20 +170,7 @@ class Article(models.Model):
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.reading_minutes = rendered.reading_minutes
-        if not self._state.adding and "update_fields" not in kwargs:
-            # The comment figures belong to the comments app, which may have
-            # changed them since this instance was loaded (an admin form).
-            kwargs["update_fields"] = [
-                field.name
-                for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in COMMENT_FIGURES
-            ]
         super().save(*args, **kwargs)
-        if self.is_published:
-            from .prerender import prerender_when_committed  # it imports this module
-
-            # Readers' first visit after an edit should not pay for rendering it.
-            prerender_when_committed([self.pk])
 
     def publish(self):
         """Publish now; an earlier publication date is kept, a scheduled one brought forward."""
@@ -299,19 +270,3 @@ class Reference(models.Model):
     @property
     def pubmed_url(self):
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pubmed_id}/" if self.pubmed_id else ""
-
-
-class RenderedPage(models.Model):
-    """An article's first page as prerender.prerender() rendered it after a change.
-
-    Kept in the database so that every server process can use it, not only
-    the one that saved the article or moderated its comments; `key` says
-    which versions it was made from.
-    """
-
-    article = models.OneToOneField(
-        Article, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    key = models.CharField(max_length=80)
-    parts = models.TextField(help_text="JSON: the page cut at its per-request fields, and its ETag")
-    rendered_at = models.DateTimeField(auto_now=True)

@@ -6,25 +6,28 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 
-from . import page_cache, search
+from site_project.pagination import StrictPaginationMixin
+from site_project.shared_pages import has_session
+
+from . import search
 from .models import Article, Topic
 from .structured_data import absolute_url
 
 
-def can_preview_drafts(user):
+def can_preview_drafts(request):
+    if not has_session(request):
+        return False
+    user = request.user
     return user.is_active and user.is_staff and user.has_perm("articles.view_article")
 
 
-class ArticleListView(ListView):
+class ArticleListView(StrictPaginationMixin, ListView):
     template_name = "articles/article_list.html"
     context_object_name = "articles"
     paginate_by = 10
 
     def get_queryset(self):
         return Article.objects.published().select_related("author").defer("body", "body_html")
-
-    def get(self, request, *args, **kwargs):
-        return page_cache.cached_list_page(request, lambda: super(ArticleListView, self).get(request, *args, **kwargs))
 
 
 class ArticleDetailView(DetailView):
@@ -35,16 +38,11 @@ class ArticleDetailView(DetailView):
 
     def get_queryset(self):
         articles = Article.objects.select_related("author").prefetch_related("topics", "references")
-        if can_preview_drafts(self.request.user):
+        if can_preview_drafts(self.request):
             return articles
         return articles.published()
 
     def get(self, request, *args, **kwargs):
-        return page_cache.cached_article_page(
-            request, kwargs["slug"], lambda: self.render_article(request, **kwargs)
-        )
-
-    def render_article(self, request, **kwargs):
         try:
             self.object = self.get_object()
         except Http404:
@@ -94,7 +92,7 @@ class TopicListView(ListView):
         return Topic.objects.with_published_articles().filter(published_count__gt=0)
 
 
-class TopicDetailView(PublishedArticlesMixin, ListView):
+class TopicDetailView(StrictPaginationMixin, PublishedArticlesMixin, ListView):
     """A topic's published articles, newest first."""
 
     template_name = "articles/topic_detail.html"
@@ -109,7 +107,7 @@ class TopicDetailView(PublishedArticlesMixin, ListView):
         return super().get_context_data(topic=self.topic, **kwargs)
 
 
-class ArticleYearArchiveView(PublishedArticlesMixin, YearArchiveView):
+class ArticleYearArchiveView(StrictPaginationMixin, PublishedArticlesMixin, YearArchiveView):
     template_name = "articles/archive_year.html"
     context_object_name = "articles"
     date_field = "published_at"
@@ -117,7 +115,7 @@ class ArticleYearArchiveView(PublishedArticlesMixin, YearArchiveView):
     paginate_by = 20
 
 
-class ArticleMonthArchiveView(PublishedArticlesMixin, MonthArchiveView):
+class ArticleMonthArchiveView(StrictPaginationMixin, PublishedArticlesMixin, MonthArchiveView):
     template_name = "articles/archive_month.html"
     context_object_name = "articles"
     date_field = "published_at"
@@ -125,7 +123,7 @@ class ArticleMonthArchiveView(PublishedArticlesMixin, MonthArchiveView):
     paginate_by = 20
 
 
-class SearchView(ListView):
+class SearchView(StrictPaginationMixin, ListView):
     """/search/?q=…: ranked published articles with highlighted excerpts."""
 
     template_name = "articles/search.html"

@@ -9,7 +9,6 @@ from articles.models import Article
 
 from .models import Comment, DisallowedWord
 from .moderation import moderate
-from .stats import refresh_articles
 
 CONTACT_PERMISSION = "comments.view_commenter_contact"
 CONTACT_FIELDS = ("email", "ip_address", "user_agent")
@@ -124,15 +123,6 @@ class CommentAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "status" in form.changed_data:
             moderate(obj, obj.status, request.user)
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        refresh_articles([obj.article_id])
-
-    def delete_queryset(self, request, queryset):
-        article_ids = set(queryset.values_list("article_id", flat=True).distinct())
-        super().delete_queryset(request, queryset)
-        refresh_articles(article_ids)
 
     @admin.display(description="comment")
     def excerpt(self, obj):

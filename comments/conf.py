@@ -11,8 +11,6 @@ DEFAULTS = {
     "COMMENTS_MAX_LINKS": 2,
     "COMMENTS_FLOOD_LIMIT": 3,
     "COMMENTS_FLOOD_WINDOW": 60,
-    "COMMENTS_MIN_SUBMIT_SECONDS": 3,
-    "COMMENTS_FORM_MAX_AGE": 4 * 60 * 60,
     "COMMENTS_MAX_DEPTH": 3,
     "COMMENTS_PER_PAGE": 50,
     "COMMENTS_CLOSE_AFTER_DAYS": None,
@@ -39,14 +37,6 @@ def flood_limit():
 
 def flood_window():
     return get("COMMENTS_FLOOD_WINDOW")
-
-
-def min_submit_seconds():
-    return get("COMMENTS_MIN_SUBMIT_SECONDS")
-
-
-def form_max_age():
-    return get("COMMENTS_FORM_MAX_AGE")
 
 
 def max_depth():

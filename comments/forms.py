@@ -1,15 +1,16 @@
-"""The public comment form, with the checks that catch spam bots.
+"""The public comment form, with the check that catches spam bots.
 
-The honeypot and the signed timestamp live here, beside the fields they
-protect; the rules about a valid comment's status live in policy.py.
+The honeypot lives here, beside the fields it protects; the rules about a
+valid comment's status live in policy.py.
+
+There is no signed timestamp any more: the page that carries the form is
+shared by every reader (and by caches in front of the site), so a time baked
+into it says when the copy was made, not when this reader opened it.
 """
 
-import functools
-import time
 import unicodedata
 
 from django import forms
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.utils.functional import cached_property
@@ -18,29 +19,11 @@ from django.utils.text import normalize_newlines
 from . import conf
 from .models import Comment
 
-TIMESTAMP_SALT = "comments.form.timestamp"
-
 # Characters that reorder how text is displayed (Trojan Source, spoofed names).
 BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
 
 REPLY_NOT_ALLOWED = "You can only reply to a published comment on this article."
 LONGEST_ID = 2**63 - 1
-
-
-def sign_timestamp(article_id, at=None):
-    """The hidden token that proves when (and for which article) the form was shown."""
-    issued = int(time.time() if at is None else at)
-    return signing.dumps({"article": article_id, "at": issued}, salt=TIMESTAMP_SALT)
-
-
-@functools.lru_cache(maxsize=256)
-def _signed_at(article_id, second):
-    return sign_timestamp(article_id, at=second)
-
-
-def current_timestamp(article_id):
-    """sign_timestamp() for now; the token has one-second resolution, so it is signed once a second."""
-    return _signed_at(article_id, int(time.time()))
 
 
 def check_plain_text(value, *, multiline):
@@ -97,7 +80,6 @@ class CommentForm(forms.ModelForm):
         label="Leave this field empty",
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
-    timestamp = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Comment
@@ -127,11 +109,6 @@ class CommentForm(forms.ModelForm):
         body.max_length = conf.max_length()
         body.validators.append(MaxLengthValidator(body.max_length))
         body.widget.attrs["maxlength"] = str(body.max_length)
-
-    @property
-    def fresh_timestamp(self):
-        """A new token for every rendering, so a re-shown form can be sent again."""
-        return sign_timestamp(self.article.pk)
 
     def clean_body(self):
         body = normalize_newlines(self.cleaned_data["body"]).strip()
@@ -184,27 +161,7 @@ class CommentForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("honeypot"):
             raise ValidationError("Your comment could not be sent.", code="honeypot")
-        self._check_timestamp(cleaned.get("timestamp") or "")
         return cleaned
-
-    def _check_timestamp(self, token):
-        try:
-            issued = signing.loads(token, salt=TIMESTAMP_SALT)
-            fresh = issued["article"] == self.article.pk
-            age = time.time() - int(issued["at"])
-        except (signing.BadSignature, KeyError, TypeError, ValueError):
-            fresh, age = False, None
-        if not fresh or age > conf.form_max_age():
-            raise ValidationError(
-                "This form has expired. Please check your comment and send it again.",
-                code="expired",
-            )
-        if age < conf.min_submit_seconds():
-            raise ValidationError(
-                "That was quicker than we expected. Please wait a few seconds "
-                "and send your comment again.",
-                code="too_fast",
-            )
 
     def _post_clean(self):
         super()._post_clean()

@@ -169,3 +169,11 @@ class DisallowedWord(models.Model):
 def normalise_word(word):
     """Lower case, single spaces: how words are stored and matched."""
     return " ".join(word.split()).lower()
+
+
+def after_bulk_create(comments):
+    """Render the html that save() would have for comments saved with bulk_create()."""
+    comments = list(comments)
+    for comment in comments:
+        comment.html = comment_html(comment)
+    Comment.objects.bulk_update(comments, ["html"], batch_size=500)

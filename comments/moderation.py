@@ -7,7 +7,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Comment
-from .stats import refresh_articles
 
 logger = logging.getLogger("comments.moderation")
 
@@ -24,18 +23,13 @@ def moderate(comments, status, user):
     now = timezone.now()
     changes = {"status": status, "moderated_at": now, "moderated_by": user}
     if isinstance(comments, QuerySet):
-        comments = _updatable(comments)
-        # Read before the UPDATE: afterwards the filter may match nothing.
-        article_ids = set(comments.values_list("article_id", flat=True).distinct())
-        count = comments.update(**changes)
+        count = _updatable(comments).update(**changes)
     else:
         instances = [comments] if isinstance(comments, Comment) else list(comments)
-        article_ids = {c.article_id for c in instances}
         count = Comment.objects.filter(pk__in=[c.pk for c in instances]).update(**changes)
         for comment in instances:
             for field, value in changes.items():
                 setattr(comment, field, value)
-    refresh_articles(article_ids)
     logger.info(
         "comments moderated action=%s count=%d moderator=%s",
         status.value,

@@ -6,7 +6,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import Comment
-from .stats import refresh_articles
 from .text import comment_html
 
 ANONYMOUS = "Anonymous"
@@ -50,7 +49,6 @@ def erase_commenter(email, remove_bodies=False):
             setattr(comment, field, value)
         comment.html = comment_html(comment)
     Comment.objects.bulk_update(comments, [*changes, "html"], batch_size=500)
-    refresh_articles({comment.article_id for comment in comments})
     return len(comments)
 
 

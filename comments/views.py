@@ -9,6 +9,7 @@ from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_POST
 
 from articles.views import ArticleDetailView
+from site_project.cross_origin import same_origin_only
 
 from . import conf
 from .client import client_ip, user_agent
@@ -21,9 +22,10 @@ from .visitor import remember_comment
 logger = logging.getLogger("comments.submissions")
 
 # Form error codes that say why a submission was refused, most telling first.
-SPAM_TRAP_CODES = ("honeypot", "too_fast", "expired")
+SPAM_TRAP_CODES = ("honeypot",)
 
 
+@same_origin_only
 @require_POST
 def post_comment(request, article_id):
     """Save a reader's comment and send them back to the article (POST/redirect/GET)."""

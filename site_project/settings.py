@@ -62,6 +62,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Public pages (site_project/shared_pages.py): the update middleware sees
+    # the finished response, so a kept copy carries every header below; the
+    # fetch middleware answers a visitor without a session before anything
+    # else runs, and ConditionalGet answers a repeat visit with a 304 either way.
+    "site_project.shared_pages.UpdateSharedPageMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "site_project.shared_pages.FetchSharedPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "site_project.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -71,10 +78,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    # Anonymous readers' cached pages, answered before URL resolution: after
-    # the CSRF middleware (their token is in the page) and every middleware
-    # that adds response headers; see articles/middleware.py.
-    "articles.middleware.CachedPageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -174,20 +177,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
-# Hashed, compressed, forever-cached static files once `collectstatic` has run
-# (make run and make serve do); plain names straight from the finders before.
-_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
+# Hashed, compressed static files (site_project/static_storage.py): `collectstatic`
+# writes them and their manifest; until it has run, plain names from the finders.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if _COLLECTED and not DEBUG
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
-        )
-    },
+    "staticfiles": {"BACKEND": "site_project.static_storage.StaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = not _COLLECTED
+WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
 
 # Request limits: the project refuses oversized bodies itself (413/400).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -258,10 +254,12 @@ MARKDOWNX_UPLOAD_MAX_SIZE = 5 * 1024 * 1024
 REQUEST_BODY_MAX_SIZE = MARKDOWNX_UPLOAD_MAX_SIZE + 256 * 1024
 MARKDOWNX_MEDIA_PATH = "markdownx/"
 
-# Anonymous readers' pages come from the cache (articles/page_cache.py); each
-# process re-reads the versions that key them at most this often, so a change
-# shows to every reader within this many seconds.
-PAGE_CACHE_RECHECK_SECONDS = 1.0
+# Public pages are shared by every visitor without a session and kept this
+# many seconds by Django's cache middleware and by any cache in front
+# (s-maxage). Short enough that a change shows within two seconds through
+# nginx and the app together, with nothing to invalidate.
+CACHE_MIDDLEWARE_SECONDS = 1
+CACHE_MIDDLEWARE_KEY_PREFIX = "pages"
 
 # Logs are JSON lines (python-json-logger): moderation actions, refused
 # submissions and lockouts carry their fields (event, counts, ids) as keys.
@@ -285,8 +283,6 @@ COMMENTS_MAX_LENGTH = 5000  # characters in a comment
 COMMENTS_MAX_LINKS = 2  # more links than this holds a comment with that reason
 COMMENTS_FLOOD_LIMIT = 3  # comments per IP address, and per email, in one window...
 COMMENTS_FLOOD_WINDOW = 60  # ...of this many seconds
-COMMENTS_MIN_SUBMIT_SECONDS = 3  # a form sent sooner was not filled in by a person
-COMMENTS_FORM_MAX_AGE = 4 * 60 * 60  # seconds a shown form stays valid
 COMMENTS_MAX_DEPTH = 3  # levels of a conversation, the top-level comment included
 COMMENTS_PER_PAGE = 50  # top-level comments per comment page
 COMMENTS_CLOSE_AFTER_DAYS = None  # close comments N days after publishing; None never does

@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 GUIDE_PATH = "/articles/isotretinoin-journey-20-mg-40-mg-and-beyond/"
 SECRET_KEY = "live-server-test-key-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
 POSTGRES_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres"
-MIN_SUBMIT_SECONDS = 3  # COMMENTS_MIN_SUBMIT_SECONDS: a form sent sooner is refused
 
 
 def free_port():
@@ -78,6 +77,13 @@ def manage(env, *args, timeout=120, **kwargs):
 def shell_json(env, code):
     """Run `code` in `manage.py shell`; its last line of output, parsed as JSON."""
     return json.loads(manage(env, "shell", "-c", code).stdout.strip().splitlines()[-1])
+
+
+def collect_static(env):
+    """Production serves hashed, compressed static files: collect them once per test run."""
+    if not getattr(collect_static, "done", False):
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        collect_static.done = True
 
 
 # Databases
@@ -208,6 +214,7 @@ def gunicorn(database_url, tmp_path, workers=4, **extra_env):
     env = server_env(database_url, port, **extra_env)
     manage(env, "migrate", "--noinput")
     manage(env, "load_guide")
+    collect_static(env)
     article_id = shell_json(
         env,
         "from articles.models import Article; "
@@ -336,24 +343,19 @@ def request(
 
 @dataclass
 class CommentForm:
-    """What a reader's browser holds after showing the article: cookies, tokens, the form's address."""
+    """What a reader's browser holds after showing the article: cookies and the form's address."""
 
     cookies: dict
-    csrf_token: str
-    timestamp: str
     action: str
     client_ip: str
-    shown_at: float = field(default_factory=time.time)
 
     def fields(self, body, name, email, website=""):
         return [
-            ("csrfmiddlewaretoken", self.csrf_token),
             ("body", body),
             ("name", name),
             ("email", email),
             ("website", website),
             ("honeypot", ""),
-            ("timestamp", self.timestamp),
         ]
 
 
@@ -365,20 +367,11 @@ def show_form(server, client_ip):
     html = response.text
     return CommentForm(
         cookies=response.cookies(),
-        csrf_token=re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1),
-        timestamp=re.search(r'name="timestamp" value="([^"]+)"', html).group(1),
         action=re.search(r'<form method="post" action="([^"]+)" class="comment-form"', html).group(
             1
         ),
         client_ip=client_ip,
     )
-
-
-def wait_until_sendable(form):
-    """Wait out COMMENTS_MIN_SUBMIT_SECONDS, as a person typing would."""
-    delay = form.shown_at + MIN_SUBMIT_SECONDS + 0.2 - time.time()
-    if delay > 0:
-        time.sleep(delay)
 
 
 def post_comment(server, form, **fields):

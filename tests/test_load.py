@@ -5,15 +5,14 @@
   reaches a reader or the server's log. On SQLite and on PostgreSQL.
 - 500 concurrent reads of the article page while a moderator approves
   comments: no error, and each approved comment is on the page for every read
-  that starts 2 seconds after its approval committed. The page cache is keyed
-  by a version the approval bumps, and each process re-reads that version at
-  most PAGE_CACHE_RECHECK_SECONDS (1 s) apart, so readers may see the old page
-  for up to a second: DESIGN.md's "within a couple of seconds".
+  that starts 2 seconds after its approval committed. Each worker keeps the
+  public page for CACHE_MIDDLEWARE_SECONDS (1 s) in its own local-memory
+  cache, so readers may see the old page for up to a second: DESIGN.md's
+  "within 2 seconds", with nothing to invalidate.
 
 The limits a reader meets are the production ones: each simulated reader has
 its own address (X-Forwarded-For, one trusted proxy) and email address, so the
-flood limit (3 a minute) is not what is measured, and each form is sent at
-least COMMENTS_MIN_SUBMIT_SECONDS after it was shown, as a person's would be.
+flood limit (3 a minute) is not what is measured.
 """
 
 import json
@@ -35,7 +34,6 @@ from .live_server import (
     post_comment,
     request,
     show_form,
-    wait_until_sendable,
 )
 
 pytestmark = pytest.mark.slow
@@ -77,12 +75,11 @@ def test_concurrent_comment_submissions_are_each_stored_exactly_once(server, rec
     jobs = list(range(SUBMISSIONS))
 
     def client(number):
-        """One reader's browser: shows its forms, waits as a person would, then sends them."""
+        """One reader's browser: shows its forms, then sends them."""
         mine = jobs[number::CLIENTS]
         forms = [show_form(server, client_ip=f"10.{number}.{n // 250}.{n % 250 + 1}") for n in mine]
         results = []
         for n, form in zip(mine, forms, strict=True):
-            wait_until_sendable(form)
             body = f"Load test {run} comment {n}: month two is better than month one."
             response = post_comment(
                 server, form, body=body, name=f"Reader {n}", email=f"reader{n}.{run}@example.com"

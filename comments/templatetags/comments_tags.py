@@ -1,6 +1,9 @@
 from django import template
 from django.template.loader import render_to_string
 
+from site_project.pagination import requested_page
+from site_project.shared_pages import has_session
+
 from ..forms import LONGEST_ID, CommentForm
 from ..models import Comment
 from ..policy import comments_open
@@ -25,27 +28,32 @@ def comments_block(context, article):
     if form is None and is_open:
         form = CommentForm(article, initial={"reply_to": _positive_int(query.get("replyto"))})
     return {
+        "request": request,
         "article": article,
         "comments_open": is_open,
-        "cpage": query.get("cpage") or 1,
         "form": form,
-        "awaiting": awaiting_moderation(request, article) if request is not None else [],
+        # Only a visitor with a session can have comments of their own waiting.
+        "awaiting": (
+            awaiting_moderation(request, article)
+            if request is not None and has_session(request)
+            else []
+        ),
     }
 
 
-@register.simple_tag
-def comment_thread(article, page_number, is_open):
-    """The approved comments of one comment page: the same HTML for every visitor."""
+@register.simple_tag(takes_context=True)
+def comment_thread(context, article, is_open):
+    """The approved comments of the comment page the query string asks for (`?cpage=`).
+
+    The same HTML for every visitor; a malformed or past-the-end page is a 404.
+    """
+    request = context.get("request")
+    page_number = requested_page(request, "cpage") if request is not None else 1
     thread = thread_page(article, page_number, comments_open=is_open)
     return render_to_string(
         "comments/thread.html",
         {"article": article, "article_url": article.get_absolute_url(), "thread": thread},
     )
-
-
-def comment_thread_fragment(article, request):
-    """The thread of the page `request` asks for, as the article page cache re-renders it."""
-    return comment_thread(article, request.GET.get("cpage") or 1, comments_open(article))
 
 
 @register.filter
@@ -58,12 +66,6 @@ def comment_text(body):
 def commenter(comment):
     """The commenter's name, linked to their website (never to their email)."""
     return commenter_html(comment.name, comment.website)
-
-
-@register.simple_tag
-def comment_count(article):
-    """Approved comments on `article`: the figure comments/stats.py keeps on it, no query."""
-    return article.comment_count
 
 
 @register.simple_tag

@@ -20,8 +20,6 @@ READER_EMAIL = "reader.private@example.net"
 
 @pytest.fixture
 def site(transactional_db, live_server, settings):
-    # A person would wait a few seconds before posting; the test need not.
-    settings.COMMENTS_MIN_SUBMIT_SECONDS = 0
     settings.SITE_URL = live_server.url
     call_command("load_guide", stdout=StringIO())
     for username, group in (("moderator", "Moderators"), ("editor", "Editors")):
