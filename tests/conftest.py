@@ -14,6 +14,22 @@ def _plain_http(settings):
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_names(settings):
+    """Pages name static files by their plain names here, collected or not.
+
+    Whether a developer has run collectstatic must not change what the tests
+    see, and the browser tests' server finds only plain names. The hashed,
+    compressed files production serves are tested in tests/test_static_files.py
+    and through gunicorn in the slow tests.
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: no page kept by an earlier test's micro-cache."""
     from django.core.cache import cache

@@ -12,6 +12,10 @@ from django.test import Client
 def collected(settings, tmp_path):
     """collectstatic as the README's production steps run it, into a fresh folder."""
     settings.STATIC_ROOT = tmp_path / "staticfiles"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "site_project.static_storage.StaticFilesStorage"},
+    }
     settings.WHITENOISE_USE_FINDERS = False
     call_command("collectstatic", "--noinput", verbosity=0)
     return settings.STATIC_ROOT
@@ -40,6 +44,10 @@ def test_pages_name_hashed_files_served_for_a_year_and_compressed(collected, art
 def test_before_collectstatic_pages_name_plain_files_that_are_served(settings, tmp_path, article):
     """A fresh checkout (and this test suite) works before anything is collected."""
     settings.STATIC_ROOT = tmp_path / "empty"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "site_project.static_storage.StaticFilesStorage"},
+    }
     html = Client().get(article.get_absolute_url()).content.decode()
     assert 'href="/static/css/site.css"' in html
     assert Client().get("/static/css/site.css").status_code == 200
