@@ -1,6 +1,7 @@
 """Health checks, the database-down page, security headers, login throttling, backups."""
 
 import pytest
+from django.conf import settings
 from django.db import OperationalError
 from django.test import Client, RequestFactory
 
@@ -84,33 +85,72 @@ class TestSecurityHeaders:
 
 @pytest.mark.django_db
 class TestLoginThrottling:
-    def login(self, client, username, password="wrong-password", ip="203.0.113.9"):
-        return client.post(
+    """Failures count per (username, address), and per address with a looser limit."""
+
+    PASSWORD = "a-long-test-password"  # the staff fixtures' password
+
+    def login(self, username, password="wrong-password", ip="203.0.113.9"):
+        # A fresh client each time, as an attacker's script would be.
+        return Client().post(
             "/admin/login/?next=/admin/",
             {"username": username, "password": password},
             REMOTE_ADDR=ip,
         )
 
-    def test_repeated_failures_lock_the_address_out_and_are_logged(self, client, editor, caplog):
+    def test_repeated_failures_lock_the_pair_out_and_are_logged(self, editor, caplog):
         for _ in range(4):
-            assert self.login(client, "editor").status_code == 200
-        assert self.login(client, "editor").status_code == 429  # the fifth failure locks
-        response = self.login(client, "editor", password="a-long-test-password")
+            assert self.login("editor").status_code == 200
+        assert self.login("editor").status_code == 429  # the fifth failure locks
+        response = self.login("editor", password=self.PASSWORD)
         assert response.status_code == 429
         assert b"Too many failed log-ins" in response.content
         assert any("locked out" in record.getMessage().lower() for record in caplog.records)
 
-    def test_failures_for_one_username_from_many_addresses_lock_it(self, client, editor):
-        for n in range(5):
-            self.login(client, "editor", ip=f"198.51.100.{n}")
-        response = self.login(client, "editor", password="a-long-test-password", ip="192.0.2.1")
-        assert response.status_code == 429
-
-    def test_a_correct_password_before_the_limit_logs_in(self, client, editor):
+    def test_a_correct_password_before_the_limit_logs_in(self, editor):
         for _ in range(2):
-            self.login(client, "editor")
-        response = self.login(client, "editor", password="a-long-test-password")
-        assert response.status_code == 302
+            self.login("editor")
+        assert self.login("editor", password=self.PASSWORD).status_code == 302
+
+    def test_logging_into_ones_own_account_does_not_reset_guesses_at_another(
+        self, editor, moderator
+    ):
+        """The bypass: 4 guesses at the moderator, one good log-in as the editor, again and again."""
+        guesses_let_through = 0
+        # Three rounds: 12 failures, under the address's own limit.
+        for _ in range(3):
+            for _ in range(4):
+                if self.login("moderator").status_code == 200:
+                    guesses_let_through += 1
+            assert self.login("editor", password=self.PASSWORD).status_code == 302
+        assert guesses_let_through == settings.AXES_FAILURE_LIMIT - 1
+        assert self.login("moderator", password=self.PASSWORD).status_code == 429
+
+    def test_an_outsider_cannot_lock_a_moderator_out_of_their_own_address(self, moderator):
+        for n in range(3 * settings.AXES_FAILURE_LIMIT):
+            self.login("moderator", ip=f"198.51.100.{n % 3}")
+        assert self.login("moderator", password=self.PASSWORD, ip="192.0.2.1").status_code == 302
+        # The outsider's own addresses stay locked for that username.
+        assert self.login("moderator", password=self.PASSWORD, ip="198.51.100.0").status_code == 429
+
+    def test_one_address_trying_many_usernames_is_locked_at_the_looser_limit(self, editor):
+        limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+        per_name = settings.AXES_FAILURE_LIMIT - 1  # never enough to lock one pair
+        statuses = [
+            self.login(f"user{n // per_name}", ip="203.0.113.50").status_code for n in range(limit)
+        ]
+        assert statuses[:-1] == [200] * (limit - 1)
+        assert statuses[-1] == 429  # the address's limit-th failure locks it
+        # ...for every username, the right password included; other addresses are unaffected.
+        assert self.login("editor", password=self.PASSWORD, ip="203.0.113.50").status_code == 429
+        assert self.login("editor", password=self.PASSWORD, ip="203.0.113.51").status_code == 302
+
+    def test_a_good_log_in_clears_its_own_failures(self, editor):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            self.login("editor")
+        assert self.login("editor", password=self.PASSWORD).status_code == 302
+        # Counting starts again: four more mistakes are still allowed.
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert self.login("editor").status_code == 200
 
 
 class TestClientAddress:
