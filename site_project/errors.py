@@ -1,13 +1,17 @@
-"""The error handlers: a styled 500, a 503 when the database is unreachable, 413 for big bodies."""
+"""The error handlers: styled 400, 403 (the admin's in its own look), 500, a 503 when the
+database is unreachable, 413 for big bodies."""
 
 import logging
 import sys
 
 from django.conf import settings
+from django.contrib import admin
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views import defaults
 
 from site_project.request_limits import too_large
@@ -33,3 +37,11 @@ def bad_request(request, exception):
     if isinstance(exception, RequestDataTooBig):
         return too_large(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    """handler403: inside the admin, a page in the admin's look with its menus; elsewhere 403.html."""
+    if request.path.startswith(reverse("admin:index")):
+        context = admin.site.each_context(request)
+        return render(request, "admin/403.html", context, status=403)
+    return defaults.permission_denied(request, exception)

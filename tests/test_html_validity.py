@@ -24,9 +24,10 @@ from xml.etree import ElementTree
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.management import call_command
-from django.db import transaction
-from django.test import Client
+from django.db import OperationalError, transaction
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from articles.models import Article, Reference, Topic
 from comments.models import Comment
 from comments.visitor import SESSION_KEY
 from site_project.dates import iso_datetime
+from site_project.errors import bad_request, permission_denied, server_error
 
 JAVA = shutil.which("java")
 
@@ -105,6 +107,19 @@ def guide_url(site):
     return site.guide.get_absolute_url()
 
 
+def error_page(exception):
+    """The page a handler makes of `exception` (those no URL of the site can be made to raise)."""
+    request = RequestFactory().get("/articles/some-page/", secure=True)
+    if isinstance(exception, PermissionDenied):
+        return permission_denied(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return bad_request(request, exception)
+    try:
+        raise exception
+    except type(exception):
+        return server_error(request)
+
+
 # name -> how to fetch it. Order matters where a page changes the site
 # ("guide with 50 comments" adds them).
 PAGES = [
@@ -127,6 +142,10 @@ PAGES = [
     ("404", lambda site: site.get("/no-such-page/", status=404)),
     ("400", lambda site: site.get("/", status=400, HTTP_HOST="unknown.example")),
     ("log-in lockout (429)", lambda site: site.login_lockout()),
+    ("403", lambda site: error_page(PermissionDenied())),
+    ("413", lambda site: error_page(RequestDataTooBig())),
+    ("500", lambda site: error_page(ValueError("a bug"))),
+    ("503", lambda site: error_page(OperationalError("connection refused"))),
     ("guide with 50 comments", lambda site: (site.add_comments(50), site.get(guide_url(site)))[1]),
 ]
 
