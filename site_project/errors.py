@@ -18,13 +18,25 @@ from site_project.request_limits import too_large
 
 log = logging.getLogger("site_project.availability")
 
+# What the 503 page may say about a comment being sent: comments/views.py sets
+# request.comment_outcome to COMMENT_UNKNOWN just before the commit and to
+# COMMENT_SAVED after it. The session is saved after that, so the database can
+# still fail a request whose comment is stored; a POST without either failed
+# before anything was written.
+COMMENT_UNKNOWN = "unknown"
+COMMENT_SAVED = "saved"
+
 
 def server_error(request):
     """handler500. Rendered without the request: its context would query the database."""
     exception = sys.exc_info()[1]
     if isinstance(exception, (OperationalError, InterfaceError)):
         log.error("database unavailable while serving %s: %s", request.path, exception)
-        response = HttpResponse(render_to_string("503.html"), status=503)
+        comment = getattr(request, "comment_outcome", None)
+        if comment is None and request.method == "POST":
+            comment = "not_saved"
+        page = render_to_string("503.html", {"comment": comment})
+        response = HttpResponse(page, status=503)
         response["Retry-After"] = "30"
     else:
         response = HttpResponseServerError(render_to_string("500.html"))
