@@ -1,9 +1,14 @@
 """Health checks, the database-down page, security headers, login throttling, backups."""
 
+from io import StringIO
+
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.test import Client, RequestFactory
+from django.urls import reverse
 
 from articles.models import Article
 from site_project.client_ip import client_ip
@@ -231,3 +236,65 @@ def test_logs_are_json_lines_with_their_fields(capsys):
     assert record["message"] == "comments approved"
     assert record["event"] == "moderation" and record["count"] == 3
     assert record["level"] == "WARNING" and record["logger"] == "comments.moderation"
+
+
+@pytest.mark.django_db
+class TestAddStaff:
+    """python manage.py add_staff NAME --role editor|moderator [--email ...] [--no-password]"""
+
+    @pytest.fixture
+    def typed(self, monkeypatch):
+        """The passwords typed at the prompts, in order, on a terminal."""
+        answers = []
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": answers.pop(0))
+        monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+        return answers
+
+    def test_an_editor_is_created_in_the_editors_group_and_can_work(self, typed, client):
+        typed += ["plum-orchard-lantern", "plum-orchard-lantern"]
+        out = StringIO()
+        call_command("add_staff", "alice", "--role", "editor", "--email", "alice@example.org", stdout=out)
+
+        alice = User.objects.get(username="alice")
+        assert alice.is_staff and not alice.is_superuser
+        assert alice.email == "alice@example.org"
+        assert list(alice.groups.values_list("name", flat=True)) == ["Editors"]
+        assert "Created editor 'alice'" in out.getvalue()
+        login = {"username": "alice", "password": "plum-orchard-lantern"}
+        assert client.post("/admin/login/?next=/admin/", login).status_code == 302
+        assert client.get(reverse("admin:articles_article_changelist")).status_code == 200
+
+    def test_a_moderator_for_scripts_has_no_password_until_one_is_set(self):
+        out = StringIO()
+        call_command("add_staff", "bob", "--role", "moderator", "--no-password", stdout=out)
+        bob = User.objects.get(username="bob")
+        assert list(bob.groups.values_list("name", flat=True)) == ["Moderators"]
+        assert bob.is_staff and not bob.has_usable_password()
+        assert "changepassword bob" in out.getvalue()
+
+    @pytest.mark.parametrize(
+        ("arguments", "message"),
+        [
+            (["carol", "--role", "admin"], "invalid choice: 'admin'"),
+            (["carol", "--role", "editor", "--email", "not-an-address", "--no-password"], "valid email"),
+            (["existing", "--role", "editor", "--no-password"], "exists already"),
+        ],
+    )
+    def test_clear_errors(self, arguments, message):
+        User.objects.create_user("existing")
+        with pytest.raises(CommandError, match=message):
+            call_command("add_staff", *arguments)
+        assert not User.objects.filter(username="carol").exists()
+
+    def test_passwords_that_differ_or_are_weak_create_nothing(self, typed):
+        typed += ["one-long-password", "another-long-password", "password", "password", "1234", "1234"]
+        err = StringIO()
+        with pytest.raises(CommandError, match="nothing was created"):
+            call_command("add_staff", "dave", "--role", "editor", stderr=err)
+        assert "differ" in err.getvalue() and "too common" in err.getvalue()
+        assert not User.objects.filter(username="dave").exists()
+
+    def test_without_a_terminal_it_asks_for_no_password(self, monkeypatch):
+        monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+        with pytest.raises(CommandError, match="--no-password"):
+            call_command("add_staff", "erin", "--role", "moderator")
