@@ -112,7 +112,9 @@ class TestEditorsUseTheAdmin:
         body = "Dry lips. " * 10_000 + "Dry lips."  # 100,009 characters
         response = editor_client.post(ADD, article_form(body=body))
         assert response.status_code == 200
-        assertContains(response, "Please keep the article under 100,000 characters (it has 100,009).")
+        assertContains(
+            response, "Please keep the article under 100,000 characters (it has 100,009)."
+        )
         assert response.context["adminform"].form["body"].value() == body
         assert not Article.objects.exists()
 

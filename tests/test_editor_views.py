@@ -74,7 +74,9 @@ class TestPreview:
         assert "<script" not in html
         assert response["Cache-Control"] == "no-store"
 
-    def test_text_too_costly_to_render_gets_a_message_not_a_stuck_worker(self, editor_client, monkeypatch):
+    def test_text_too_costly_to_render_gets_a_message_not_a_stuck_worker(
+        self, editor_client, monkeypatch
+    ):
         monkeypatch.setattr(markdown_module, "RENDER_SECONDS", 1)
         started = time.monotonic()
         response = editor_client.post(PREVIEW, {"content": "[" * 50_000})

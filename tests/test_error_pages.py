@@ -66,4 +66,3 @@ def test_every_page_links_the_favicon_and_favicon_ico_is_answered(client, articl
     icon = client.get(response["Location"])
     assert icon.status_code == 200
     assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
-

@@ -475,7 +475,9 @@ def test_pathological_text_is_refused_within_the_deadline(quick_deadline, body):
 
 @pytest.mark.django_db
 def test_a_body_over_the_limit_is_refused_with_a_clear_message():
-    article = Article(title="Long", slug="long", summary="s", body="x" * (markdown_module.MAX_LENGTH + 1))
+    article = Article(
+        title="Long", slug="long", summary="s", body="x" * (markdown_module.MAX_LENGTH + 1)
+    )
     with pytest.raises(ValidationError) as refused:
         article.full_clean()
     assert refused.value.message_dict["body"] == [
@@ -484,7 +486,9 @@ def test_a_body_over_the_limit_is_refused_with_a_clear_message():
 
 
 def test_line_breaks_count_once_and_a_long_real_article_fits(quick_deadline):
-    guide = (Path(markdown_module.__file__).parent / "content" / "isotretinoin-journey.md").read_text()
+    guide = (
+        Path(markdown_module.__file__).parent / "content" / "isotretinoin-journey.md"
+    ).read_text()
     many_guides = "\r\n\r\n".join([guide.replace("\n", "\r\n")] * 20)
     assert len(many_guides.replace("\r\n", "\n")) <= markdown_module.MAX_LENGTH
     assert "Isotretinoin" in render_checked(many_guides).html

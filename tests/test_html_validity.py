@@ -267,7 +267,9 @@ def test_the_migration_rewrites_comment_html_stored_with_microseconds(article, m
 
     rewrite = importlib.import_module("comments.migrations.0004_comment_html_whole_seconds")
     comment = make_comment(article)
-    Comment.objects.filter(pk=comment.pk).update(html='<time datetime="2026-01-01T00:00:00.123456">')
+    Comment.objects.filter(pk=comment.pk).update(
+        html='<time datetime="2026-01-01T00:00:00.123456">'
+    )
 
     rewrite.rerender(apps, None)
 

@@ -96,7 +96,9 @@ def test_preview_is_the_readers_html_without_ids():
 
 # Ids come only from the renderer
 
-TOC_AND_FOOTNOTES = "## Side effects\n\nDry lips.[^lips]\n\n### Skin care\n\nText.\n\n[^lips]: Use a balm.\n"
+TOC_AND_FOOTNOTES = (
+    "## Side effects\n\nDry lips.[^lips]\n\n### Skin care\n\nText.\n\n[^lips]: Use a balm.\n"
+)
 
 
 @pytest.mark.parametrize(

@@ -253,7 +253,9 @@ class TestAddStaff:
     def test_an_editor_is_created_in_the_editors_group_and_can_work(self, typed, client):
         typed += ["plum-orchard-lantern", "plum-orchard-lantern"]
         out = StringIO()
-        call_command("add_staff", "alice", "--role", "editor", "--email", "alice@example.org", stdout=out)
+        call_command(
+            "add_staff", "alice", "--role", "editor", "--email", "alice@example.org", stdout=out
+        )
 
         alice = User.objects.get(username="alice")
         assert alice.is_staff and not alice.is_superuser
@@ -276,7 +278,10 @@ class TestAddStaff:
         ("arguments", "message"),
         [
             (["carol", "--role", "admin"], "invalid choice: 'admin'"),
-            (["carol", "--role", "editor", "--email", "not-an-address", "--no-password"], "valid email"),
+            (
+                ["carol", "--role", "editor", "--email", "not-an-address", "--no-password"],
+                "valid email",
+            ),
             (["existing", "--role", "editor", "--no-password"], "exists already"),
         ],
     )
@@ -287,7 +292,8 @@ class TestAddStaff:
         assert not User.objects.filter(username="carol").exists()
 
     def test_passwords_that_differ_or_are_weak_create_nothing(self, typed):
-        typed += ["one-long-password", "another-long-password", "password", "password", "1234", "1234"]
+        typed += ["one-long-password", "another-long-password"]  # differ
+        typed += ["password", "password", "1234", "1234"]  # too common, too short
         err = StringIO()
         with pytest.raises(CommandError, match="nothing was created"):
             call_command("add_staff", "dave", "--role", "editor", stderr=err)

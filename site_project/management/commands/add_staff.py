@@ -77,4 +77,6 @@ class Command(BaseCommand):
                 self.stderr.write(" ".join(error.messages))
                 continue
             return password
-        raise CommandError(f"No acceptable password in {PASSWORD_TRIES} tries; nothing was created.")
+        raise CommandError(
+            f"No acceptable password in {PASSWORD_TRIES} tries; nothing was created."
+        )
