@@ -24,6 +24,7 @@ from xml.etree import ElementTree
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.management import call_command
 from django.db import OperationalError, transaction
@@ -205,6 +206,7 @@ def vnu_errors(django_db_setup, django_db_blocker, tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail(reason + " (CI is set, so this is a failure: .ci/run installs Java)")
         pytest.skip(reason)
+    cache.clear()  # nothing cached by earlier tests' pages
     with django_db_blocker.unblock(), transaction.atomic():
         site = _build_site()
         pages = {name: fetch(site).content for name, fetch in PAGES}
