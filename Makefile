@@ -6,10 +6,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Canonical links, feeds and moderator emails name this address; set SITE_URL to override.
+SITE_URL ?= http://$(HOST):$(PORT)
 # make run serves a local development copy; production sets DJANGO_SECRET_KEY and keeps debug off.
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run serve test test-fast install install-dev migrate guide bench clean
+.PHONY: run serve test test-fast lint install install-dev migrate guide bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +35,17 @@ guide: migrate
 	$(DEV_ENV) $(BIN)/python manage.py load_guide
 
 run: guide
-	@echo "Serving on http://$(HOST):$(PORT)/ (admin: make superuser user, or manage.py createsuperuser)"
-	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/ as $(SITE_URL)"
+	@echo "Staff for /admin/: DJANGO_DEBUG=1 $(BIN)/python manage.py add_staff NAME --role editor|moderator (or createsuperuser)"
+	$(DEV_ENV) SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint and formatting check (ruff, configured in pyproject.toml); changes nothing.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The page-speed benchmark (issue 5): figures printed and saved under bench-results/.
 bench: install-dev

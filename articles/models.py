@@ -10,7 +10,7 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
-from .markdown import render
+from .markdown import Unrenderable, render, render_checked
 
 DEFAULT_DISCLAIMER = (
     "This article is general information, not medical advice. Talk to your dermatologist "
@@ -162,6 +162,13 @@ class Article(models.Model):
     @property
     def review_overdue(self):
         return self.next_review_due is not None and self.next_review_due < timezone.localdate()
+
+    def clean(self):
+        # The admin's check before save() renders: too long, or too costly to render.
+        try:
+            render_checked(self.body)
+        except Unrenderable as refusal:
+            raise ValidationError({"body": str(refusal)}) from None
 
     def save(self, *args, **kwargs):
         if self.status == self.Status.PUBLISHED and self.published_at is None:

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from site_project.context_processors import SITE_NAME
+from site_project.dates import iso_datetime
 
 # What json_script escapes: "</script>" or "<!--" in a title cannot end the script element.
 _SCRIPT_SAFE = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -65,11 +66,9 @@ def article_structured_data(article):
         "inLanguage": _language_tag(settings.LANGUAGE_CODE),
         "author": _author(article),
         "publisher": _organisation(),
-        "datePublished": article.published_at.isoformat() if article.published_at else None,
-        "dateModified": article.updated_at.isoformat() if article.updated_at else None,
-        "lastReviewed": (
-            article.last_reviewed_on.isoformat() if article.last_reviewed_on else None
-        ),
+        "datePublished": iso_datetime(article.published_at) or None,
+        "dateModified": iso_datetime(article.updated_at) or None,
+        "lastReviewed": iso_datetime(article.last_reviewed_on) or None,
         "reviewedBy": (
             {"@type": "Person", "name": article.reviewed_by} if article.reviewed_by else None
         ),

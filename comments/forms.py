@@ -41,6 +41,18 @@ def check_plain_text(value, *, multiline):
     return value
 
 
+class TextareaField(forms.CharField):
+    """Text from a textarea, its line breaks counted once, as the reader's browser counted them.
+
+    Browsers send a textarea's line breaks as CRLF while its maxlength counts
+    each as one character; normalised before the length check, the limit is
+    the one the reader was shown.
+    """
+
+    def to_python(self, value):
+        return super().to_python(normalize_newlines(value) if isinstance(value, str) else value)
+
+
 class HttpURLField(forms.URLField):
     default_error_messages = {"invalid": "Enter a web address starting with http:// or https://."}
     default_validators = [URLValidator(schemes=["http", "https"])]
@@ -85,6 +97,7 @@ class CommentForm(forms.ModelForm):
         model = Comment
         fields = ["body", "name", "email", "website"]
         labels = {"body": "Comment", "name": "Name"}
+        field_classes = {"body": TextareaField}
         widgets = {
             "body": forms.Textarea(attrs={"rows": 8, "cols": 60}),
             "name": forms.TextInput(attrs={"autocomplete": "name"}),
@@ -111,8 +124,7 @@ class CommentForm(forms.ModelForm):
         body.widget.attrs["maxlength"] = str(body.max_length)
 
     def clean_body(self):
-        body = normalize_newlines(self.cleaned_data["body"]).strip()
-        return check_plain_text(body, multiline=True)
+        return check_plain_text(self.cleaned_data["body"], multiline=True)
 
     def clean_name(self):
         return check_plain_text(self.cleaned_data["name"], multiline=False)

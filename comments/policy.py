@@ -3,7 +3,7 @@
 One function, `assess`, reads every threshold from the settings and returns a
 `Verdict`: the status the comment gets and, in a moderator's words, why. It
 is the only place these rules live; the form does the spam-bot checks
-(honeypot, signed timestamp) that need the submitted form itself.
+(the honeypot) that need the submitted form itself.
 """
 
 import logging

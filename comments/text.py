@@ -5,6 +5,8 @@ from django.utils.html import Urlizer, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import normalize_newlines
 
+from site_project.dates import iso_datetime
+
 # Readers' links get no search-engine credit and no access to our page.
 READER_LINK_REL = "nofollow ugc noopener noreferrer"
 
@@ -49,7 +51,7 @@ def comment_html(comment):
         '<p class="comment-body">{body}</p>',
         pk=comment.pk,
         by=commenter_html(comment.name, comment.website),
-        iso=created.isoformat(),
+        iso=iso_datetime(created),
         date=dateformat.format(created, "j F Y, H:i"),
         body=render_comment_text(comment.body),
     )

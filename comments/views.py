@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from articles.views import ArticleDetailView
 from site_project.cross_origin import same_origin_only
+from site_project.errors import COMMENT_SAVED, COMMENT_UNKNOWN
 
 from . import conf
 from .client import client_ip, user_agent
@@ -64,6 +65,11 @@ def post_comment(request, article_id):
         if comment.status == Comment.Status.PENDING:
             # Only once the comment is safely stored: a mail failure cannot lose it.
             transaction.on_commit(partial(notify_moderators, comment))
+        # What a 503 may tell the reader (site_project/errors.py): a failure
+        # from here on may come after the commit, and the session is saved
+        # after the view, so the database can fail a request whose comment is stored.
+        request.comment_outcome = COMMENT_UNKNOWN
+    request.comment_outcome = COMMENT_SAVED
 
     if comment.status == Comment.Status.APPROVED:
         messages.success(request, "Thank you, your comment is published.")

@@ -157,11 +157,15 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Admin login throttling (django-axes): 5 failures from one address, or for one
-# username, lock that address or username out for 15 minutes; axes logs each lockout.
+# Admin login throttling (django-axes), see site_project/login_throttle.py:
+# 5 failures for one username from one address lock that pair out for 15
+# minutes (an outsider cannot lock a moderator out at the moderator's own
+# address); 20 from one address, for any usernames, lock the address. A good
+# log-in clears its own pair's failures only. axes logs each lockout.
 AXES_FAILURE_LIMIT = 5
+LOGIN_ADDRESS_FAILURE_LIMIT = 20
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = "site_project.login_throttle.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "site_project.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "lockout.html"

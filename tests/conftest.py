@@ -2,9 +2,20 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.test import override_settings
 from django.utils import timezone
 
 from articles.models import Article
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    # Production hashes with PBKDF2 (about 0.5 s a password here), and the
+    # tests create staff users with passwords in hundreds of places. MD5 is
+    # fast because it is weak: for tests only. Session-wide, so that it is in
+    # force before any fixture makes a user and outlives every per-test setting.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

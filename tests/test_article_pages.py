@@ -38,7 +38,7 @@ class TestArticleList:
         assert response.status_code == 200
         assert list(response.context["articles"]) == [new, old]
         assertContains(response, old.summary)
-        assertContains(response, f'datetime="{new.published_at.isoformat()}"')
+        assertContains(response, f'datetime="{new.published_at.isoformat(timespec="seconds")}"')
         assertNotContains(response, "Secret draft")
         assertNotContains(response, "Not yet")
 

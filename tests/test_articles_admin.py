@@ -108,6 +108,16 @@ class TestEditorsUseTheAdmin:
         assert article.is_scheduled
         assert '<h2 id="lips">' in article.body_html
 
+    def test_a_body_over_the_limit_gets_a_clear_error_and_is_kept(self, editor_client):
+        body = "Dry lips. " * 10_000 + "Dry lips."  # 100,009 characters
+        response = editor_client.post(ADD, article_form(body=body))
+        assert response.status_code == 200
+        assertContains(
+            response, "Please keep the article under 100,000 characters (it has 100,009)."
+        )
+        assert response.context["adminform"].form["body"].value() == body
+        assert not Article.objects.exists()
+
     def test_an_editor_orders_recommendations_in_the_inline(self, editor_client, article, make_article):
         first, second = make_article(title="First pick"), make_article(title="Second pick")
         response = editor_client.post(change_url(article), article_form(article, links=[second, first]))

@@ -205,6 +205,19 @@ def test_bad_input_is_refused_beside_the_field_with_the_value_kept(
     assert '<form method="post" action="%s"' % post_url(article) in html
 
 
+def test_line_breaks_count_once_as_the_browser_counted_them(client, article, comment_form_data):
+    # Browsers send a textarea's line breaks as CRLF; its maxlength counts each once.
+    body = "\r\n".join(["x" * 450] * 10 + ["x" * 490])  # 5,000 characters, 10 line breaks
+    response = client.post(post_url(article), comment_form_data(article, body=body))
+    assert response.status_code == 302
+    assert Comment.objects.get().body == body.replace("\r\n", "\n")
+
+    longer = body + "x"
+    response = client.post(post_url(article), comment_form_data(article, body=longer))
+    assert response.status_code == 400
+    assert "(it has 5001)" in field_error(response, "body")
+
+
 @pytest.mark.parametrize("field", ["body", "name", "email"])
 def test_a_missing_required_field_is_refused(client, article, comment_form_data, field):
     response = client.post(post_url(article), comment_form_data(article, **{field: None}))

@@ -2,11 +2,14 @@
 
 import io
 import json
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
+
+from articles import markdown as markdown_module
 
 PREVIEW = "/admin-tools/markdown/preview/"
 UPLOAD = "/admin-tools/markdown/upload/"
@@ -66,10 +69,20 @@ class TestPreview:
         response = editor_client.post(PREVIEW, {"content": "## Heading\n\n- one\n- two\n\n<script>x</script>"})
         assert response.status_code == 200
         html = response.content.decode()
-        assert '<h2 id="heading">' in html
+        assert "<h2>Heading" in html and " id=" not in html  # no DOM clobbering in the admin
         assert "<li>one</li>" in html
         assert "<script" not in html
         assert response["Cache-Control"] == "no-store"
+
+    def test_text_too_costly_to_render_gets_a_message_not_a_stuck_worker(
+        self, editor_client, monkeypatch
+    ):
+        monkeypatch.setattr(markdown_module, "RENDER_SECONDS", 1)
+        started = time.monotonic()
+        response = editor_client.post(PREVIEW, {"content": "[" * 50_000})
+        assert time.monotonic() - started < 3
+        assert response.status_code == 200
+        assert "takes too long to render" in response.content.decode()
 
     def test_csrf_is_enforced(self, client, editor):
         from django.test import Client

@@ -5,7 +5,9 @@
   goes out from a thread, after the response; comments/notifications.py).
 - Redis down while configured: pages render, comments are accepted, the flood
   check lets them through and says so in the log; readers see no error.
-- Database unreachable: a styled 503 that says the comment was not saved.
+- Database unreachable: a styled 503 that says what is known about the
+  comment: not saved (failed before the commit), perhaps saved (failed during
+  it), saved (failed after it, as the session is saved).
 - A client that disconnects mid-POST leaves no half-written comment.
 
 The real-server tests run gunicorn (four workers) with its mail server hanging
@@ -249,6 +251,55 @@ def test_database_lost_while_saving_the_comment_saves_nothing_and_says_so(
     assert response.status_code == 503
     assert "it was not saved" in response.content.decode()
     assert not Comment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_lost_after_the_commit_tells_the_reader_the_comment_was_saved(
+    article, comment_form_data, monkeypatch
+):
+    """The reported case: the session save after the commit met a dead connection."""
+
+    def unreachable(self, sql, params=None):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    def database_dies(comment):  # runs as the comment commits (transaction.on_commit)
+        monkeypatch.setattr(CursorWrapper, "execute", unreachable)
+
+    monkeypatch.setattr("comments.views.notify_moderators", database_dies)
+    response = Client(raise_request_exception=False).post(
+        reverse("comments:post", args=[article.pk]), comment_form_data(article)
+    )
+    monkeypatch.undo()
+
+    assert response.status_code == 503
+    content = response.content.decode()
+    assert "Your comment was saved" in content and "do not send it again" in content
+    assert "not saved" not in content
+    assert Comment.objects.get().body == comment_form_data(article)["body"]
+
+
+@pytest.mark.django_db
+def test_database_lost_during_the_commit_says_the_comment_may_have_been_saved(
+    article, comment_form_data, monkeypatch
+):
+    execute = CursorWrapper.execute
+
+    def fails_on_commit(self, sql, params=None):
+        # The test runs in a transaction, so the view's commit is a savepoint's release.
+        if sql.lstrip().upper().startswith("RELEASE SAVEPOINT"):
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", fails_on_commit)
+    response = Client(raise_request_exception=False).post(
+        reverse("comments:post", args=[article.pk]), comment_form_data(article)
+    )
+    monkeypatch.undo()
+
+    assert response.status_code == 503
+    content = response.content.decode()
+    assert "Your comment may have been saved" in content
+    assert "not saved" not in content
 
 
 # The real server, with its mail server hanging and its Redis refusing connections

@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from html.parser import HTMLParser
 from io import BytesIO
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -37,8 +38,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from articles import markdown as markdown_module
 from articles.admin import ReferenceForm
-from articles.markdown import render
+from articles.markdown import Unrenderable, render, render_checked
 from articles.models import Article, Reference, Topic
 from comments.models import Comment
 from comments.moderation import approve_comment
@@ -444,16 +446,53 @@ def test_long_plain_markdown_renders_quickly():
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT (reported, articles/markdown.py): Python-Markdown's link parser is quadratic in "
-    "unmatched '[' (4,000 take 1.6 s, 8,000 take 6 s, '[x](' x 20,000 over a minute); an article "
-    "body has no length limit, so one save or editor preview can hold a worker past gunicorn's timeout",
+# Python-Markdown is quadratic in some input and recurses once per level of
+# nesting; what an editor types is refused above a length, or when it cannot
+# be rendered in time, before it is saved or previewed.
+
+
+@pytest.fixture
+def quick_deadline(monkeypatch):
+    monkeypatch.setattr(markdown_module, "RENDER_SECONDS", 1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * markdown_module.MAX_LENGTH,  # quadratic: would take over 10 minutes
+        ("<a " * markdown_module.MAX_LENGTH)[: markdown_module.MAX_LENGTH],  # over a minute
+        "1. " * 1_000,  # nested lists, deeper than Python's recursion limit
+    ],
+    ids=["brackets", "open-tags", "nesting"],
 )
-def test_pathological_brackets_render_quickly():
+def test_pathological_text_is_refused_within_the_deadline(quick_deadline, body):
     started = time.monotonic()
-    render("[" * 4_000)
-    assert time.monotonic() - started < 0.5
+    with pytest.raises(Unrenderable):
+        render_checked(body)
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_is_refused_with_a_clear_message():
+    article = Article(
+        title="Long", slug="long", summary="s", body="x" * (markdown_module.MAX_LENGTH + 1)
+    )
+    with pytest.raises(ValidationError) as refused:
+        article.full_clean()
+    assert refused.value.message_dict["body"] == [
+        "Please keep the article under 100,000 characters (it has 100,001)."
+    ]
+
+
+def test_line_breaks_count_once_and_a_long_real_article_fits(quick_deadline):
+    guide = (
+        Path(markdown_module.__file__).parent / "content" / "isotretinoin-journey.md"
+    ).read_text()
+    many_guides = "\r\n\r\n".join([guide.replace("\n", "\r\n")] * 20)
+    assert len(many_guides.replace("\r\n", "\n")) <= markdown_module.MAX_LENGTH
+    assert "Isotretinoin" in render_checked(many_guides).html
+    at_the_limit = "x" * (markdown_module.MAX_LENGTH - 20) + "\r\n" * 20
+    render_checked(at_the_limit)  # 20 CRLF count as 20 characters, not 40
 
 
 # Known vectors through every field shown anywhere

@@ -1,6 +1,8 @@
+import re
+
 import pytest
 
-from articles.markdown import markdownify, render
+from articles.markdown import markdownify, render, sanitise
 
 from .html_safety import unsafe_parts
 
@@ -86,6 +88,50 @@ def test_nul_bytes_are_dropped():
     assert "\x00" not in render("a\x00b").html
 
 
-def test_preview_function_is_the_same_renderer():
-    source = "## Same\n\n<script>x</script> *text*"
-    assert markdownify(source) == render(source).html
+def test_preview_is_the_readers_html_without_ids():
+    source = "## Same\n\n<script>x</script> *text*[^1]\n\n[^1]: A note.\n"
+    assert markdownify(source) == sanitise(render(source).html)
+    assert " id=" not in markdownify(source)  # nothing to shadow the admin's globals
+
+
+# Ids come only from the renderer
+
+TOC_AND_FOOTNOTES = (
+    "## Side effects\n\nDry lips.[^lips]\n\n### Skin care\n\nText.\n\n[^lips]: Use a balm.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '<p id="comments">x</p>',
+        '<div id="respond" name="respond">x</div>',
+        '<a name="top" id="location">x</a>',
+        '<img src="/x.png" alt="" id="main" name="main">',
+        '<span id="fn:lips">a copy of a footnote id</span>',
+        '<h2 id="side-effects">a copy of a heading id</h2>',
+    ],
+)
+def test_an_id_or_name_typed_in_raw_html_is_removed(raw):
+    html = render(TOC_AND_FOOTNOTES + "\n" + raw + "\n").html
+    typed = re.sub(r"<[^>]*>", "", raw)
+    assert typed in html
+    # The renderer's own ids are there once each; nothing an editor typed adds one.
+    assert sorted(re.findall(r' id="([^"]*)"', html)) == sorted(
+        ["side-effects", "skin-care", "fnref:lips", "fn:lips"]
+    )
+    assert " name=" not in html
+
+
+def test_table_of_contents_and_footnote_links_reach_their_targets():
+    rendered = render(TOC_AND_FOOTNOTES)
+    ids = set(re.findall(r' id="([^"]*)"', rendered.html))
+    toc_targets = re.findall(r'href="#([^"]*)"', rendered.toc_html)
+    body_targets = re.findall(r'href="#([^"]*)"', rendered.html)
+    assert toc_targets == ["side-effects", "skin-care"]
+    assert {"fn:lips", "fnref:lips", "side-effects", "skin-care"} <= set(body_targets)
+    assert set(toc_targets + body_targets) <= ids
+
+
+def test_sanitising_alone_keeps_no_id():
+    assert sanitise('<h2 id="x">t</h2><p id="rendered-0-y">p</p>') == "<h2>t</h2><p>p</p>"

@@ -1,8 +1,14 @@
 """Health checks, the database-down page, security headers, login throttling, backups."""
 
+from io import StringIO
+
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.test import Client, RequestFactory
+from django.urls import reverse
 
 from articles.models import Article
 from site_project.client_ip import client_ip
@@ -84,33 +90,72 @@ class TestSecurityHeaders:
 
 @pytest.mark.django_db
 class TestLoginThrottling:
-    def login(self, client, username, password="wrong-password", ip="203.0.113.9"):
-        return client.post(
+    """Failures count per (username, address), and per address with a looser limit."""
+
+    PASSWORD = "a-long-test-password"  # the staff fixtures' password
+
+    def login(self, username, password="wrong-password", ip="203.0.113.9"):
+        # A fresh client each time, as an attacker's script would be.
+        return Client().post(
             "/admin/login/?next=/admin/",
             {"username": username, "password": password},
             REMOTE_ADDR=ip,
         )
 
-    def test_repeated_failures_lock_the_address_out_and_are_logged(self, client, editor, caplog):
+    def test_repeated_failures_lock_the_pair_out_and_are_logged(self, editor, caplog):
         for _ in range(4):
-            assert self.login(client, "editor").status_code == 200
-        assert self.login(client, "editor").status_code == 429  # the fifth failure locks
-        response = self.login(client, "editor", password="a-long-test-password")
+            assert self.login("editor").status_code == 200
+        assert self.login("editor").status_code == 429  # the fifth failure locks
+        response = self.login("editor", password=self.PASSWORD)
         assert response.status_code == 429
         assert b"Too many failed log-ins" in response.content
         assert any("locked out" in record.getMessage().lower() for record in caplog.records)
 
-    def test_failures_for_one_username_from_many_addresses_lock_it(self, client, editor):
-        for n in range(5):
-            self.login(client, "editor", ip=f"198.51.100.{n}")
-        response = self.login(client, "editor", password="a-long-test-password", ip="192.0.2.1")
-        assert response.status_code == 429
-
-    def test_a_correct_password_before_the_limit_logs_in(self, client, editor):
+    def test_a_correct_password_before_the_limit_logs_in(self, editor):
         for _ in range(2):
-            self.login(client, "editor")
-        response = self.login(client, "editor", password="a-long-test-password")
-        assert response.status_code == 302
+            self.login("editor")
+        assert self.login("editor", password=self.PASSWORD).status_code == 302
+
+    def test_logging_into_ones_own_account_does_not_reset_guesses_at_another(
+        self, editor, moderator
+    ):
+        """The bypass: 4 guesses at the moderator, one good log-in as the editor, again and again."""
+        guesses_let_through = 0
+        # Three rounds: 12 failures, under the address's own limit.
+        for _ in range(3):
+            for _ in range(4):
+                if self.login("moderator").status_code == 200:
+                    guesses_let_through += 1
+            assert self.login("editor", password=self.PASSWORD).status_code == 302
+        assert guesses_let_through == settings.AXES_FAILURE_LIMIT - 1
+        assert self.login("moderator", password=self.PASSWORD).status_code == 429
+
+    def test_an_outsider_cannot_lock_a_moderator_out_of_their_own_address(self, moderator):
+        for n in range(3 * settings.AXES_FAILURE_LIMIT):
+            self.login("moderator", ip=f"198.51.100.{n % 3}")
+        assert self.login("moderator", password=self.PASSWORD, ip="192.0.2.1").status_code == 302
+        # The outsider's own addresses stay locked for that username.
+        assert self.login("moderator", password=self.PASSWORD, ip="198.51.100.0").status_code == 429
+
+    def test_one_address_trying_many_usernames_is_locked_at_the_looser_limit(self, editor):
+        limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+        per_name = settings.AXES_FAILURE_LIMIT - 1  # never enough to lock one pair
+        statuses = [
+            self.login(f"user{n // per_name}", ip="203.0.113.50").status_code for n in range(limit)
+        ]
+        assert statuses[:-1] == [200] * (limit - 1)
+        assert statuses[-1] == 429  # the address's limit-th failure locks it
+        # ...for every username, the right password included; other addresses are unaffected.
+        assert self.login("editor", password=self.PASSWORD, ip="203.0.113.50").status_code == 429
+        assert self.login("editor", password=self.PASSWORD, ip="203.0.113.51").status_code == 302
+
+    def test_a_good_log_in_clears_its_own_failures(self, editor):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            self.login("editor")
+        assert self.login("editor", password=self.PASSWORD).status_code == 302
+        # Counting starts again: four more mistakes are still allowed.
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert self.login("editor").status_code == 200
 
 
 class TestClientAddress:
@@ -191,3 +236,71 @@ def test_logs_are_json_lines_with_their_fields(capsys):
     assert record["message"] == "comments approved"
     assert record["event"] == "moderation" and record["count"] == 3
     assert record["level"] == "WARNING" and record["logger"] == "comments.moderation"
+
+
+@pytest.mark.django_db
+class TestAddStaff:
+    """python manage.py add_staff NAME --role editor|moderator [--email ...] [--no-password]"""
+
+    @pytest.fixture
+    def typed(self, monkeypatch):
+        """The passwords typed at the prompts, in order, on a terminal."""
+        answers = []
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": answers.pop(0))
+        monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+        return answers
+
+    def test_an_editor_is_created_in_the_editors_group_and_can_work(self, typed, client):
+        typed += ["plum-orchard-lantern", "plum-orchard-lantern"]
+        out = StringIO()
+        call_command(
+            "add_staff", "alice", "--role", "editor", "--email", "alice@example.org", stdout=out
+        )
+
+        alice = User.objects.get(username="alice")
+        assert alice.is_staff and not alice.is_superuser
+        assert alice.email == "alice@example.org"
+        assert list(alice.groups.values_list("name", flat=True)) == ["Editors"]
+        assert "Created editor 'alice'" in out.getvalue()
+        login = {"username": "alice", "password": "plum-orchard-lantern"}
+        assert client.post("/admin/login/?next=/admin/", login).status_code == 302
+        assert client.get(reverse("admin:articles_article_changelist")).status_code == 200
+
+    def test_a_moderator_for_scripts_has_no_password_until_one_is_set(self):
+        out = StringIO()
+        call_command("add_staff", "bob", "--role", "moderator", "--no-password", stdout=out)
+        bob = User.objects.get(username="bob")
+        assert list(bob.groups.values_list("name", flat=True)) == ["Moderators"]
+        assert bob.is_staff and not bob.has_usable_password()
+        assert "changepassword bob" in out.getvalue()
+
+    @pytest.mark.parametrize(
+        ("arguments", "message"),
+        [
+            (["carol", "--role", "admin"], "invalid choice: 'admin'"),
+            (
+                ["carol", "--role", "editor", "--email", "not-an-address", "--no-password"],
+                "valid email",
+            ),
+            (["existing", "--role", "editor", "--no-password"], "exists already"),
+        ],
+    )
+    def test_clear_errors(self, arguments, message):
+        User.objects.create_user("existing")
+        with pytest.raises(CommandError, match=message):
+            call_command("add_staff", *arguments)
+        assert not User.objects.filter(username="carol").exists()
+
+    def test_passwords_that_differ_or_are_weak_create_nothing(self, typed):
+        typed += ["one-long-password", "another-long-password"]  # differ
+        typed += ["password", "password", "1234", "1234"]  # too common, too short
+        err = StringIO()
+        with pytest.raises(CommandError, match="nothing was created"):
+            call_command("add_staff", "dave", "--role", "editor", stderr=err)
+        assert "differ" in err.getvalue() and "too common" in err.getvalue()
+        assert not User.objects.filter(username="dave").exists()
+
+    def test_without_a_terminal_it_asks_for_no_password(self, monkeypatch):
+        monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+        with pytest.raises(CommandError, match="--no-password"):
+            call_command("add_staff", "erin", "--role", "moderator")

@@ -357,8 +357,8 @@ class TestStructuredData:
         assert data["inLanguage"] == "en-GB"
         assert data["author"] == {"@type": "Person", "name": "Eda Editor"}
         assert data["publisher"] == {"@type": "Organization", "name": "Clear Skin Notes", "url": f"{SITE_URL}/"}
-        assert data["datePublished"] == reviewed.published_at.isoformat()
-        assert data["dateModified"] == reviewed.updated_at.isoformat()
+        assert data["datePublished"] == reviewed.published_at.isoformat(timespec="seconds")
+        assert data["dateModified"] == reviewed.updated_at.isoformat(timespec="seconds")
         assert data["lastReviewed"] == "2026-01-15"
         assert data["reviewedBy"] == {"@type": "Person", "name": "Dr Ada Reviewer, MD, FAAD"}
         assert data["keywords"] == ["Side effects"]
@@ -425,7 +425,7 @@ class TestMetaTags:
             '<meta property="og:type" content="article">',
             '<meta property="og:site_name" content="Clear Skin Notes">',
             '<meta name="twitter:card" content="summary">',
-            f'<meta property="article:published_time" content="{reviewed.published_at.isoformat()}">',
+            f'<meta property="article:published_time" content="{reviewed.published_at.isoformat(timespec="seconds")}">',
             '<meta property="article:tag" content="Side effects">',
         ]:
             assertContains(response, tag, html=True)
