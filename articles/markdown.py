@@ -3,14 +3,25 @@
 Python-Markdown renders; nh3 then keeps only the allow-listed tags, attributes
 and URL schemes below, so no <script>, event handler, style or javascript: URL
 survives whatever an editor types.
+
+Images: every image needs alternative text (`images_without_alt()` is what
+the article form checks); `![decorative](…)` says that an image is only
+decoration, and is rendered with an empty alt, as screen readers expect.
+Uploaded images get their width and height (no layout shift while they
+load), and all but the first are loaded lazily.
 """
 
 import math
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import markdown
 import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from .images import display_name, stored_image_size
 
 EXTENSIONS = [
     "toc",
@@ -35,7 +46,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "title"},
     "a": {"href", "class"},
-    "img": {"src", "alt", "width", "height"},
+    "img": {"src", "alt", "width", "height", "loading", "decoding"},
     "code": {"class"},
     "div": {"class"},
     "li": {"id"},
@@ -47,6 +58,8 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 WORDS_PER_MINUTE = 220
+# The alternative text that marks an image as decoration only (rendered as alt="").
+DECORATIVE = "decorative"
 _WORD = re.compile(r"\w+")
 _H1 = re.compile(r"<(/?)h1\b", re.IGNORECASE)
 
@@ -70,10 +83,41 @@ def sanitise(html):
     )
 
 
+class _ImageAttributes(Treeprocessor):
+    """Decorative images get alt=""; uploads their size; all but the first image load lazily."""
+
+    def run(self, root):
+        for index, image in enumerate(root.iter("img")):
+            if is_decorative(image.get("alt", "")):
+                image.set("alt", "")
+            size = stored_image_size(image.get("src", ""))
+            if size is not None:
+                image.set("width", str(size[0]))
+                image.set("height", str(size[1]))
+            if index:
+                image.set("loading", "lazy")
+            image.set("decoding", "async")
+
+
+class _ImageExtension(Extension):
+    def extendMarkdown(self, md):
+        # After the inline patterns (20) have made the <img> elements.
+        md.treeprocessors.register(_ImageAttributes(md), "image_attributes", 5)
+
+
+def is_decorative(alt):
+    return alt.strip().lower() == DECORATIVE
+
+
+def _markdown(images=True):
+    extensions = [*EXTENSIONS, _ImageExtension()] if images else EXTENSIONS
+    return markdown.Markdown(extensions=extensions, extension_configs=EXTENSION_CONFIGS)
+
+
 def render(text):
     """Render an article body: sanitised HTML, its table of contents and reading time."""
     text = (text or "").replace("\x00", "")
-    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    md = _markdown()
     # The article title is the page's only h1, so a body "# heading" becomes h2.
     html = _H1.sub(r"<\1h2", md.convert(text))
     # A heading an editor wrote as raw HTML can carry a hostile title into the
@@ -85,6 +129,32 @@ def render(text):
         toc_html=toc_html,
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
     )
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.images = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            attributes = dict(attrs)
+            self.images.append((attributes.get("src") or "", attributes.get("alt")))
+
+    handle_startendtag = handle_starttag
+
+
+def images_without_alt(text):
+    """Short names of the images in `text` that have no alternative text, in order.
+
+    Markdown images and <img> written as HTML alike; `![decorative](…)` counts as described.
+    """
+    parser = _Images()
+    parser.feed(_markdown(images=False).convert((text or "").replace("\x00", "")))
+    parser.close()
+    return [
+        display_name(src) or "(no address)" for src, alt in parser.images if not (alt or "").strip()
+    ]
 
 
 def markdownify(text):
