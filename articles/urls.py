@@ -10,6 +10,7 @@ app_name = "articles"
 urlpatterns = [
     path("", views.ArticleListView.as_view(), name="list"),
     path("articles/<slug:slug>/", views.ArticleDetailView.as_view(), name="detail"),
+    path("pages/<slug:slug>/", views.PageDetailView.as_view(), name="page"),
     path("feed/", ArticleFeed(), name="feed"),
     path("feed/atom/", AtomArticleFeed(), name="atom-feed"),
     path("topics/", views.TopicListView.as_view(), name="topics"),

@@ -230,7 +230,7 @@ def test_search_queries_do_not_grow_with_the_number_of_results(
     def queries_for(total):
         while Article.objects.count() < total:
             make_article(body="The zebra again.")
-        with django_assert_max_num_queries(2) as captured:
+        with django_assert_max_num_queries(3) as captured:  # with the footer's site pages
             assert client.get(SEARCH, {"q": "zebra"}).status_code == 200
         return len(captured)
 
