@@ -19,7 +19,7 @@ READER_EMAIL = "reader.private@example.net"
 
 
 @pytest.fixture
-def site(transactional_db, live_server, settings):
+def site(staff_groups, live_server, settings):
     # A person would wait a few seconds before posting; the test need not.
     settings.COMMENTS_MIN_SUBMIT_SECONDS = 0
     settings.SITE_URL = live_server.url
