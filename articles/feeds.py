@@ -40,7 +40,7 @@ class ArticleFeed(Feed):
 
     def articles(self):
         return (
-            Article.objects.published()
+            Article.objects.listed()
             .select_related("author")
             .prefetch_related("topics")
             .defer("body", "body_html", "toc_html")

@@ -8,6 +8,12 @@ the editor's preview has none at all (see markdownify).
 
 Text an editor has just typed goes through render_checked(): a length limit,
 and a deadline on the render itself.
+
+Images: every image needs alternative text (`images_without_alt()` is what
+the article form checks); `![decorative](…)` says that an image is only
+decoration, and is rendered with an empty alt, as screen readers expect.
+Uploaded images get their width and height (no layout shift while they
+load), and all but the first are loaded lazily.
 """
 
 import math
@@ -15,12 +21,16 @@ import multiprocessing
 import re
 import secrets
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import markdown
 import nh3
 from django.utils.html import escape
 from django.utils.text import normalize_newlines
+from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+
+from .images import display_name, stored_image_size
 
 EXTENSIONS = [
     "toc",
@@ -45,7 +55,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "title"},
     "a": {"href", "class"},
-    "img": {"src", "alt", "width", "height"},
+    "img": {"src", "alt", "width", "height", "loading", "decoding"},
     "code": {"class"},
     "div": {"class"},
     "li": {"id"},
@@ -66,6 +76,8 @@ MAX_LENGTH = 100_000
 RENDER_SECONDS = 5
 
 WORDS_PER_MINUTE = 220
+# The alternative text that marks an image as decoration only (rendered as alt="").
+DECORATIVE = "decorative"
 _WORD = re.compile(r"\w+")
 _H1 = re.compile(r"<(/?)h1\b", re.IGNORECASE)
 
@@ -122,12 +134,43 @@ class _MarkIds(Treeprocessor):
                 element.set("id", self.mark + element.get("id"))
 
 
+class _ImageAttributes(Treeprocessor):
+    """Decorative images get alt=""; uploads their size; all but the first image load lazily."""
+
+    def run(self, root):
+        for index, image in enumerate(root.iter("img")):
+            if is_decorative(image.get("alt", "")):
+                image.set("alt", "")
+            size = stored_image_size(image.get("src", ""))
+            if size is not None:
+                image.set("width", str(size[0]))
+                image.set("height", str(size[1]))
+            if index:
+                image.set("loading", "lazy")
+            image.set("decoding", "async")
+
+
+class _ImageExtension(Extension):
+    def extendMarkdown(self, md):
+        # After the inline patterns (20) have made the <img> elements.
+        md.treeprocessors.register(_ImageAttributes(md), "image_attributes", 5)
+
+
+def is_decorative(alt):
+    return alt.strip().lower() == DECORATIVE
+
+
+def _markdown(images=True):
+    extensions = [*EXTENSIONS, _ImageExtension()] if images else EXTENSIONS
+    return markdown.Markdown(extensions=extensions, extension_configs=EXTENSION_CONFIGS)
+
+
 def render(text):
     """Render an article body: sanitised HTML, its table of contents and reading time."""
     text = (text or "").replace("\x00", "")
-    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    md = _markdown()
     mark = f"rendered-{secrets.token_hex(8)}-"
-    md.treeprocessors.register(_MarkIds(md, mark), "mark-ids", 1)  # after toc (5)
+    md.treeprocessors.register(_MarkIds(md, mark), "mark-ids", 1)  # after toc (5) and images (5)
     # The article title is the page's only h1, so a body "# heading" becomes h2.
     html = _H1.sub(r"<\1h2", md.convert(text))
     # A heading an editor wrote as raw HTML can carry a hostile title into the
@@ -185,6 +228,32 @@ def _render_into(text, sender):
         outcome = "This text is nested too deeply to render (lists or quotes inside each other)."
     sender.send(outcome)
     sender.close()
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.images = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            attributes = dict(attrs)
+            self.images.append((attributes.get("src") or "", attributes.get("alt")))
+
+    handle_startendtag = handle_starttag
+
+
+def images_without_alt(text):
+    """Short names of the images in `text` that have no alternative text, in order.
+
+    Markdown images and <img> written as HTML alike; `![decorative](…)` counts as described.
+    """
+    parser = _Images()
+    parser.feed(_markdown(images=False).convert((text or "").replace("\x00", "")))
+    parser.close()
+    return [
+        display_name(src) or "(no address)" for src, alt in parser.images if not (alt or "").strip()
+    ]
 
 
 def markdownify(text):

@@ -10,7 +10,8 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
-from .markdown import Unrenderable, render, render_checked
+from .images import upload_path
+from .markdown import DECORATIVE, Unrenderable, images_without_alt, render, render_checked
 
 DEFAULT_DISCLAIMER = (
     "This article is general information, not medical advice. Talk to your dermatologist "
@@ -20,8 +21,8 @@ DEFAULT_DISCLAIMER = (
 
 class TopicQuerySet(models.QuerySet):
     def with_published_articles(self):
-        """Topics annotated with how many published articles they hold and when one last changed."""
-        published = Q(articles__in=Article.objects.published())
+        """Topics annotated with how many listed articles they hold and when one last changed."""
+        published = Q(articles__in=Article.objects.listed())
         return self.annotate(
             published_count=Count("articles", filter=published, distinct=True),
             last_updated=Max("articles__updated_at", filter=published),
@@ -53,11 +54,47 @@ class Topic(models.Model):
 
 class ArticleQuerySet(models.QuerySet):
     def published(self):
-        """What the public may see: published, and its publication time has come."""
+        """What the public may see: published, and its publication time has come (articles and pages)."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def listed(self):
+        """What the home page, archive, topics, feeds and sitemap list: published articles, not pages."""
+        return self.published().filter(kind=Article.Kind.ARTICLE)
+
+    def site_pages(self):
+        """Published site pages (about, policies, contact), as the footer links them."""
+        return self.published().filter(kind=Article.Kind.PAGE)
 
     def review_overdue(self, today=None):
         return self.filter(next_review_due__lt=today or timezone.localdate())
+
+
+def featured_image_path(article, filename):
+    # clean_upload() named the file; it lives beside the images of articles' text.
+    return upload_path(filename)
+
+
+class HistoricalArticleLinks(models.Model):
+    """What each version of an article links to, kept on its historical record.
+
+    Why a snapshot and not history on RecommendedArticle and Reference: a
+    version is then one self-contained record. Reverting to it, or comparing
+    two, needs no reconstruction by time across three history tables (the
+    admin saves an article a moment before its inlines, so "links as of the
+    article's save" is not even well defined), and a recommended article that
+    has since been deleted is still named by its title. See articles/history.py.
+    """
+
+    links = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Recommended articles, references and topics of this version; "
+        "empty for versions saved before links were recorded.",
+    )
+
+    class Meta:
+        abstract = True
 
 
 class Article(models.Model):
@@ -65,17 +102,35 @@ class Article(models.Model):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
 
+    class Kind(models.TextChoices):
+        ARTICLE = "article", "Article"
+        PAGE = "page", "Site page"
+
+    kind = models.CharField(
+        max_length=10,
+        choices=Kind.choices,
+        default=Kind.ARTICLE,
+        db_index=True,
+        help_text="Articles are listed on the home page, in the archive, topics and feeds, with "
+        "the medical disclaimer and review status. Site pages (about, policies, contact) are "
+        "linked from the footer only, without them.",
+    )
     title = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=200,
         unique=True,
-        help_text="The address of the article: /articles/<slug>/. Old addresses keep working.",
+        help_text="The last part of the address: /articles/this-slug/ (a site page: "
+        "/pages/this-slug/). Old addresses keep working.",
     )
     summary = models.TextField(
         max_length=300,
         help_text="Plain text, one or two sentences: the meta description and the list teaser.",
     )
-    body = MarkdownxField(help_text="Markdown. The preview shows exactly what readers will see.")
+    body = MarkdownxField(
+        help_text="Markdown. The preview beside it uses the site's own renderer and stylesheet: "
+        "it is what readers will see. Every image needs a description for readers who cannot "
+        f"see it, ![like this](…); write ![{DECORATIVE}](…) for an image that is only decoration."
+    )
     body_html = models.TextField(editable=False, default="")
     toc_html = models.TextField(editable=False, default="")
     reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
@@ -98,6 +153,29 @@ class Article(models.Model):
         on_delete=models.SET_NULL,
         related_name="articles",
         limit_choices_to={"is_staff": True},
+        help_text="Named in the byline. Empty: “By the editorial team”. Saving never changes it.",
+    )
+    pinned = models.BooleanField(
+        "pin to the top of the home page",
+        default=False,
+        db_index=True,
+        help_text="Pinned articles come first on the home page, newest first.",
+    )
+    featured_image = models.ImageField(
+        upload_to=featured_image_path,
+        blank=True,
+        width_field="featured_image_width",
+        height_field="featured_image_height",
+        help_text="Optional JPEG or PNG: shown with the article on the home page and when the "
+        "article is shared (at least 1200 px wide looks best). Stored without its metadata.",
+    )
+    featured_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    featured_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    featured_image_alt = models.CharField(
+        "featured image description",
+        max_length=250,
+        blank=True,
+        help_text="What the featured image shows, for readers who cannot see it.",
     )
 
     reviewed_by = models.CharField(
@@ -128,7 +206,8 @@ class Article(models.Model):
     )
 
     history = HistoricalRecords(
-        excluded_fields=["body_html", "toc_html", "reading_minutes"]
+        bases=[HistoricalArticleLinks],
+        excluded_fields=["body_html", "toc_html", "reading_minutes"],
     )
 
     objects = ArticleQuerySet.as_manager()
@@ -141,7 +220,12 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        name = "articles:page" if self.is_page else "articles:detail"
+        return reverse(name, kwargs={"slug": self.slug})
+
+    @property
+    def is_page(self):
+        return self.kind == self.Kind.PAGE
 
     @property
     def is_published(self):
@@ -164,15 +248,33 @@ class Article(models.Model):
         return self.next_review_due is not None and self.next_review_due < timezone.localdate()
 
     def clean(self):
-        # The admin's check before save() renders: too long, or too costly to render.
+        super().clean()
+        errors = {}
+        # Before save() renders: too long, or too costly to render.
         try:
             render_checked(self.body)
         except Unrenderable as refusal:
-            raise ValidationError({"body": str(refusal)}) from None
+            errors["body"] = str(refusal)
+        # Only text that renders in time is looked at again for its images.
+        missing = images_without_alt(self.body) if "body" not in errors else []
+        if missing:
+            names = ", ".join(f"“{name}”" for name in missing)
+            errors["body"] = (
+                f"Describe every image for readers who cannot see it. No alternative text: {names}. "
+                "Write the description between the square brackets, ![like this](…), or "
+                f"![{DECORATIVE}](…) for an image that is only decoration."
+            )
+        if self.featured_image and not self.featured_image_alt.strip():
+            errors["featured_image_alt"] = (
+                "Describe the featured image for readers who cannot see it (it goes with the "
+                "article when it is shared)."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+            self.published_at = _now_to_the_second()
         rendered = render(self.body)
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
@@ -181,7 +283,7 @@ class Article(models.Model):
 
     def publish(self):
         """Publish now; an earlier publication date is kept, a scheduled one brought forward."""
-        now = timezone.now()
+        now = _now_to_the_second()
         self.status = self.Status.PUBLISHED
         if self.published_at is None or self.published_at > now:
             self.published_at = now
@@ -198,6 +300,12 @@ class Article(models.Model):
             .filter(recommended_by_links__article=self)
             .order_by("recommended_by_links__position", "recommended_by_links__id")
         )
+
+
+def _now_to_the_second():
+    # The admin's date and time fields show seconds: a published_at with
+    # microseconds would change at an editor's next save, a change to nobody.
+    return timezone.now().replace(microsecond=0)
 
 
 class RecommendedArticle(models.Model):

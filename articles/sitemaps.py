@@ -1,4 +1,4 @@
-"""/sitemap.xml: the home page, topic pages and every published article.
+"""/sitemap.xml: the home page, topic pages, every listed article and the site pages.
 
 The sitemaps framework builds URLs from the request's host (or the Sites
 framework); the public address is SITE_URL, so its scheme and host win here.
@@ -34,7 +34,7 @@ class HomeSitemap(SiteUrlSitemap):
 
     def lastmod(self, name):
         if not hasattr(self, "_latest"):
-            self._latest = Article.objects.published().aggregate(latest=Max("updated_at"))["latest"]
+            self._latest = Article.objects.listed().aggregate(latest=Max("updated_at"))["latest"]
         return self._latest
 
 
@@ -44,13 +44,24 @@ class ArticleSitemap(SiteUrlSitemap):
 
     def items(self):
         return (
-            Article.objects.published()
-            .only("slug", "updated_at")
+            Article.objects.listed()
+            .only("slug", "kind", "updated_at")
             .order_by("-published_at", "-id")
         )
 
     def lastmod(self, article):
         return article.updated_at
+
+
+class PageSitemap(SiteUrlSitemap):
+    changefreq = "monthly"
+    priority = 0.3
+
+    def items(self):
+        return Article.objects.site_pages().only("slug", "kind", "updated_at").order_by("title")
+
+    def lastmod(self, page):
+        return page.updated_at
 
 
 class TopicSitemap(SiteUrlSitemap):
@@ -69,4 +80,9 @@ class TopicSitemap(SiteUrlSitemap):
         return topic.last_updated
 
 
-SITEMAPS = {"home": HomeSitemap, "articles": ArticleSitemap, "topics": TopicSitemap}
+SITEMAPS = {
+    "home": HomeSitemap,
+    "articles": ArticleSitemap,
+    "topics": TopicSitemap,
+    "pages": PageSitemap,
+}

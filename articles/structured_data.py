@@ -63,6 +63,7 @@ def article_structured_data(article):
         "headline": article.title,
         "name": article.title,
         "description": article.summary,
+        "image": absolute_url(article.featured_image.url) if article.featured_image else None,
         "inLanguage": _language_tag(settings.LANGUAGE_CODE),
         "author": _author(article),
         "publisher": _organisation(),

@@ -27,20 +27,35 @@ class ArticleListView(StrictPaginationMixin, ListView):
     paginate_by = 10
 
     def get_queryset(self):
-        return Article.objects.published().select_related("author").defer("body", "body_html")
+        return (
+            Article.objects.listed()
+            .select_related("author")
+            .defer("body", "body_html")
+            .order_by("-pinned", "-published_at", "-id")
+        )
 
 
 class ArticleDetailView(DetailView):
     """A published article; staff may also preview drafts and scheduled ones."""
 
-    template_name = "articles/article_detail.html"
     context_object_name = "article"
+    kind = Article.Kind.ARTICLE  # what this address serves; the other kind lives elsewhere
 
     def get_queryset(self):
+        """Articles and site pages this visitor may see (the comment form posts to either)."""
         articles = Article.objects.select_related("author").prefetch_related("topics", "references")
         if can_preview_drafts(self.request):
             return articles
         return articles.published()
+
+    def get_object(self, queryset=None):
+        article = super().get_object(queryset)
+        if article.kind != self.kind:
+            raise Http404("No such article at this address.")
+        return article
+
+    def get_template_names(self):
+        return ["articles/page_detail.html" if self.object.is_page else "articles/article_detail.html"]
 
     def get(self, request, *args, **kwargs):
         try:
@@ -58,7 +73,10 @@ class ArticleDetailView(DetailView):
         return response
 
     def moved_article(self, old_slug):
-        """The visible article that once had this slug (the history remembers it)."""
+        """The visible article or page now at another address: of the other kind, or renamed."""
+        elsewhere = self.get_queryset().filter(slug=old_slug).exclude(kind=self.kind).first()
+        if elsewhere is not None:
+            return elsewhere
         article_ids = (
             Article.history.filter(slug=old_slug)
             .order_by("-history_date")
@@ -73,12 +91,21 @@ class ArticleDetailView(DetailView):
         return context
 
 
+class PageDetailView(ArticleDetailView):
+    """A site page (about, policies, contact): at /pages/<slug>/, unlisted, no medical notices."""
+
+    kind = Article.Kind.PAGE
+
+    def get(self, request, *args, **kwargs):
+        return self.render_article(request, **kwargs)
+
+
 class PublishedArticlesMixin:
-    """Published articles as teasers: the one definition of visible, without the heavy text."""
+    """Listed articles as teasers: the one definition of listed, without the heavy text."""
 
     def get_queryset(self):
         return (
-            Article.objects.published()
+            Article.objects.listed()
             .select_related("author")
             .defer("body", "body_html", "toc_html", "disclaimer")
         )

@@ -98,9 +98,15 @@ class TestEditorsUseTheAdmin:
         assert "recommendation_links" in management_forms(response)
 
     def test_an_editor_writes_and_schedules_an_article(self, editor_client, editor):
+        # The add form names its writer as the author (see test_bylines.py); the browser posts it.
         response = editor_client.post(
             ADD,
-            article_form(status="published", published_at_0="2099-01-01", published_at_1="09:00:00"),
+            article_form(
+                status="published",
+                published_at_0="2099-01-01",
+                published_at_1="09:00:00",
+                author=str(editor.pk),
+            ),
         )
         assert response.status_code == 302, response.context["errors"] if response.context else ""
         article = Article.objects.get(slug="managing-dry-lips")

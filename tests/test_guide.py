@@ -162,3 +162,74 @@ def test_the_guide_page_is_served(client, guide):
     response = client.get(guide.get_absolute_url())
     assert response.status_code == 200
     assert "Recommended Articles" in response.content.decode()
+
+
+def run_load_guide(*args):
+    out = StringIO()
+    call_command("load_guide", *args, stdout=out)
+    return out.getvalue()
+
+
+def state():
+    """Everything load_guide could change: articles, their versions, and the guide's links."""
+    return (
+        {a.slug: (a.updated_at, a.history.count(), a.title, a.author_id, a.pinned) for a in Article.objects.all()},
+        list(RecommendedArticle.objects.order_by("pk").values_list("pk", "article", "recommended", "position")),
+    )
+
+
+def test_the_guide_is_pinned_and_its_companions_are_site_pages(guide):
+    assert guide.pinned and guide.kind == Article.Kind.ARTICLE and guide.author is None
+    for page in guide.published_recommendations():
+        assert page.is_page and not page.allow_comments
+        assert page.get_absolute_url().startswith("/pages/")
+
+
+def test_after_an_editors_changes_two_runs_change_nothing_at_all(guide):
+    guide.title = "Edited by an editor"
+    guide.pinned = False
+    guide.save()
+    guide.recommendation_links.filter(recommended__slug="how-comments-are-moderated").delete()
+    before = state()
+
+    outputs = [run_load_guide(), run_load_guide()]
+
+    assert state() == before
+    for output in outputs:
+        assert "nothing was changed" in output
+        assert "Published" not in output and "Recommended" not in output
+
+
+def test_reset_restores_the_shipped_guide_and_its_links_and_says_what_it_did(guide, editor):
+    guide.title = "Edited by an editor"
+    guide.author = editor
+    guide.save()
+    guide.recommendation_links.filter(recommended__slug="how-comments-are-moderated").delete()
+
+    output = run_load_guide("--reset")
+
+    guide.refresh_from_db()
+    assert guide.title.startswith("The Isotretinoin Journey") and guide.author is None
+    assert [a.title for a in guide.published_recommendations()] == [
+        "How we review medical content",
+        "How comments are moderated",
+    ]
+    assert "Reset “The Isotretinoin Journey" in output and "title" in output and "author" in output
+    assert "recommends “How we review medical content” and “How comments are moderated” again" in output
+    assert "“How we review medical content” is as shipped." in output
+    # The reset is one version of the guide, with the links it restored.
+    latest = guide.history.latest()
+    assert latest.history_change_reason == "Reset by load_guide --reset"
+    assert [item["title"] for item in latest.links["recommended"]] == [
+        "How we review medical content",
+        "How comments are moderated",
+    ]
+
+    assert "is as shipped" in run_load_guide("--reset")  # and a second reset changes nothing
+
+
+def test_a_fresh_run_says_what_it_published(db):
+    output = run_load_guide()
+    assert "Published “How we review medical content” (site page)." in output
+    assert "pinned to the top of the home page" in output
+    assert "The guide recommends" in output

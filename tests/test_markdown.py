@@ -1,8 +1,9 @@
 import re
+from html.parser import HTMLParser
 
 import pytest
 
-from articles.markdown import markdownify, render, sanitise
+from articles.markdown import images_without_alt, markdownify, render, sanitise
 
 from .html_safety import unsafe_parts
 
@@ -135,3 +136,61 @@ def test_table_of_contents_and_footnote_links_reach_their_targets():
 
 def test_sanitising_alone_keeps_no_id():
     assert sanitise('<h2 id="x">t</h2><p id="rendered-0-y">p</p>') == "<h2>t</h2><p>p</p>"
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+def images(html):
+    parser = _Images()
+    parser.feed(html)
+    return parser.images
+
+
+@pytest.fixture
+def uploaded(settings, tmp_path):
+    """An image stored as the editor's upload stores it, and its address."""
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "markdownx").mkdir()
+    Image.new("RGB", (640, 360)).save(tmp_path / "markdownx" / "0123abcd.jpg", "JPEG")
+    return "/media/markdownx/0123abcd.jpg"
+
+
+def test_uploaded_images_get_their_size_and_all_but_the_first_load_lazily(uploaded):
+    html = render(f"![First]({uploaded})\n\n![Second]({uploaded})\n\n![Third](/static/x.png)").html
+
+    first, second, third = images(html)
+    assert (first["width"], first["height"]) == ("640", "360")  # no layout shift
+    assert "loading" not in first  # the first may be in view: fetched at once
+    assert second["loading"] == third["loading"] == "lazy"
+    assert "width" not in third  # not one of ours: its size is unknown
+
+
+def test_a_decorative_image_gets_an_empty_alt(uploaded):
+    (image,) = images(render(f"![Decorative]({uploaded})").html)
+    assert image["alt"] == ""
+
+
+def test_images_without_alt_text_are_named():
+    text = (
+        "![A described image](/media/markdownx/ok.jpg)\n\n"
+        "![](/media/markdownx/no-words.png)\n\n"
+        "![  ](/media/markdownx/spaces.png)\n\n"
+        "![decorative](/media/markdownx/border.png)\n\n"
+        '<img src="/media/markdownx/raw.png">\n\n'
+        "![][by-reference]\n\n"
+        "[by-reference]: /media/markdownx/referenced.jpg\n"
+    )
+    assert images_without_alt(text) == ["no-words.png", "spaces.png", "raw.png", "referenced.jpg"]
+
+
+def test_text_without_images_has_nothing_to_describe():
+    assert images_without_alt("") == []
+    assert images_without_alt("## Just text\n\nand [a link](https://example.org)") == []

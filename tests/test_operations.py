@@ -46,7 +46,7 @@ def test_an_unreachable_database_gives_readers_a_styled_503(monkeypatch):
     def unreachable(*args, **kwargs):
         raise OperationalError('connection to server at "db" failed: Connection refused')
 
-    monkeypatch.setattr(Article.objects, "published", unreachable)
+    monkeypatch.setattr(Article.objects, "listed", unreachable)
     response = Client(raise_request_exception=False).get("/")
 
     assert response.status_code == 503

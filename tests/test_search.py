@@ -232,7 +232,7 @@ def test_search_queries_do_not_grow_with_the_number_of_results(
         while Article.objects.count() < total:
             make_article(body="The zebra again.")
         cache.clear()  # rendered from scratch, not from the micro-cache
-        with django_assert_max_num_queries(2) as captured:
+        with django_assert_max_num_queries(3) as captured:  # with the footer's site pages
             assert client.get(SEARCH, {"q": "zebra"}).status_code == 200
         return len(captured)
 

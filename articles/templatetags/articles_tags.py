@@ -1,10 +1,13 @@
 from django import template
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils.html import format_html
 
 from articles.models import Article, Topic
 from articles.structured_data import absolute_url as _absolute_url
 from articles.structured_data import article_structured_data, json_ld_script
+from site_project.shared_pages import has_session
 
 register = template.Library()
 
@@ -25,7 +28,7 @@ def article_json_ld(article):
 def archive_years():
     """Years with published articles, newest first, each with its months and counts (one query)."""
     months = (
-        Article.objects.published()
+        Article.objects.listed()
         .order_by()
         .annotate(month=TruncMonth("published_at"))
         .values("month")
@@ -45,3 +48,29 @@ def archive_years():
 def browsable_topics():
     """Topics that have published articles, with their counts (one query)."""
     return Topic.objects.with_published_articles().filter(published_count__gt=0)
+
+
+@register.simple_tag
+def site_pages():
+    """The published site pages, for the footer (one small query)."""
+    return Article.objects.site_pages().only("title", "slug", "kind").order_by("title")
+
+
+@register.simple_tag(takes_context=True)
+def edit_link(context, article):
+    """“Edit this article” for staff who may change it; nothing for anyone else.
+
+    The one place that decides. A request without a session cookie is
+    answered without looking at request.user: reading the user reads the
+    session, which makes Django send "Vary: Cookie", and those anonymous
+    pages are one shared copy for every reader (and for the HTTP cache).
+    """
+    request = context.get("request")
+    if request is None or not has_session(request):
+        return ""
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_perm("articles.change_article")):
+        return ""
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    what = "page" if article.is_page else "article"
+    return format_html('<p class="edit-link"><a href="{}">Edit this {}</a></p>', url, what)

@@ -125,3 +125,31 @@ def _plain_http_live_server():
     yield
     for name, value in saved.items():
         setattr(settings, name, value)
+
+
+@pytest.fixture
+def staff_groups(transactional_db):
+    """The Editors and Moderators groups the migrations make, made again if a browser test emptied them.
+
+    Browser tests are transactional: each ends by emptying every table, groups
+    included. (Serialized rollback cannot bring them back: Playwright's sync
+    API runs the test in another greenlet, which Django's connection handler
+    treats as another context, without the serialized data.)
+    """
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    from articles.roles import EDITOR_PERMISSIONS
+
+    moderators = importlib.import_module("comments.migrations.0002_moderators_group")
+    for name, permissions in (
+        ("Editors", EDITOR_PERMISSIONS),
+        ("Moderators", moderators.MODERATOR_PERMISSIONS),
+    ):
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            group.permissions.set(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                for app_label, codename in (dotted.split(".") for dotted in permissions)
+            )

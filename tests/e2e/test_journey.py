@@ -19,7 +19,7 @@ READER_EMAIL = "reader.private@example.net"
 
 
 @pytest.fixture
-def site(transactional_db, live_server, settings):
+def site(staff_groups, live_server, settings):
     settings.SITE_URL = live_server.url
     call_command("load_guide", stdout=StringIO())
     for username, group in (("moderator", "Moderators"), ("editor", "Editors")):
