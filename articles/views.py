@@ -96,9 +96,6 @@ class PageDetailView(ArticleDetailView):
 
     kind = Article.Kind.PAGE
 
-    def get(self, request, *args, **kwargs):
-        return self.render_article(request, **kwargs)
-
 
 class PublishedArticlesMixin:
     """Listed articles as teasers: the one definition of listed, without the heavy text."""

@@ -228,7 +228,7 @@ def test_the_data_migration_gives_the_newest_versions_their_links(article, make_
 
     from django.apps import apps
 
-    migration = importlib.import_module("articles.migrations.0010_versions_keep_their_links")
+    migration = importlib.import_module("articles.migrations.0011_versions_keep_their_links")
     other = make_article(title="Read next")
     RecommendedArticle.objects.create(article=article, recommended=other, position=1)
     article.save()  # two versions

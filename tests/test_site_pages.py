@@ -158,7 +158,7 @@ def test_the_guide_recommends_its_companion_pages(client):
 @pytest.mark.django_db
 def test_the_data_migration_makes_the_companion_pages_site_pages_and_back(make_article):
     migration = importlib.import_module(
-        "articles.migrations.0009_companion_pages_become_site_pages"
+        "articles.migrations.0010_companion_pages_become_site_pages"
     )
     guide = make_article(slug=GUIDE_SLUG)
     pages = [make_article(slug=slug) for slug in migration.COMPANION_SLUGS]
