@@ -135,9 +135,14 @@ def moderator_client(client, moderator):
     return client
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 @pytest.fixture(autouse=True)
-def _notify_moderators_inline(settings):
-    # Production emails moderators from a thread (a slow mail server must not
-    # delay the reader); tests send at once, so that mail.outbox is ready to read.
-    # tests/test_faults.py turns the thread back on to prove that it is one.
-    settings.COMMENTS_NOTIFY_IN_BACKGROUND = False
+def _immediate_tasks(settings):
+    # Production queues email in the database for the worker; tests run each
+    # task as it is queued (after the commit), so that mail.outbox is ready to
+    # read. tests/test_mail_queue.py and test_faults.py use the database
+    # backend and run the worker to prove the queue itself.
+    settings.TASKS = IMMEDIATE_TASKS

@@ -126,10 +126,20 @@ def test_an_auto_approved_comment_is_published_at_once(
     assertContains(Client().get(article.get_absolute_url()), "Thank you, this helped me")
 
 
-def test_a_duplicate_is_refused(article, make_comment, new_comment):
-    make_comment(article, email="ada@example.com", body="A thoughtful comment.", status="rejected")
-    verdict = assess(new_comment(email="Ada@Example.com"))
+def test_a_duplicate_from_the_same_session_is_refused(article, make_comment, new_comment):
+    earlier = make_comment(
+        article, email="ada@example.com", body="A thoughtful comment.", status="rejected"
+    )
+    verdict = assess(new_comment(email="Ada@Example.com"), own_comment_ids=[earlier.pk])
     assert verdict.refused and verdict.refusal == DUPLICATE
+
+
+def test_a_duplicate_from_anyone_else_goes_quietly_to_spam(article, make_comment, new_comment):
+    earlier = make_comment(article, email="ada@example.com", body="A thoughtful comment.")
+    verdict = assess(new_comment(email="Ada@Example.com"), own_comment_ids=[earlier.pk + 1])
+    assert not verdict.refused
+    assert verdict.status == Comment.Status.SPAM
+    assert f"comment #{earlier.pk}" in verdict.reason
 
 
 def test_flood_counts_per_ip_and_per_email(new_comment, settings):

@@ -28,7 +28,7 @@ def field_error(response, name):
 
 
 def form_errors(response):
-    match = re.search(r'<div role="alert">(.*?)</div>', response.content.decode(), re.S)
+    match = re.search(r'<div class="form-errors">(.*?)</div>', response.content.decode(), re.S)
     return text_of(match.group(1)) if match else ""
 
 
@@ -55,7 +55,8 @@ def test_article_page_shows_the_form_with_labels_required_marks_and_notes(client
         assert (" required" in input_tag) is required
     # Nothing in the form is the visitor's own: the page can be shared by every reader.
     assert "csrfmiddlewaretoken" not in html and 'name="timestamp"' not in html
-    assert f'action="{post_url(article)}"' in html
+    # The fragment brings a browser that gets the page back with errors to the form.
+    assert f'action="{post_url(article)}#comment-form"' in html
 
 
 def test_honeypot_is_hidden_from_people_and_assistive_technology(client, article):
@@ -202,7 +203,7 @@ def test_bad_input_is_refused_beside_the_field_with_the_value_kept(
         assert escape(value) in html
     # The page is the article again, with a working form.
     assert article.title in html
-    assert '<form method="post" action="%s"' % post_url(article) in html
+    assert f'<form method="post" action="{post_url(article)}#comment-form"' in html
 
 
 @pytest.mark.parametrize("field", ["body", "name", "email"])
