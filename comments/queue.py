@@ -38,6 +38,7 @@ from .blocks import normalise_block, suggested_blocks
 from .forms import check_plain_text
 from .models import BlockedSender, Comment
 from .moderation import moderate
+from .text import STAFF_BADGE
 
 CONTACT_PERMISSION = "comments.view_commenter_contact"
 # Fields that identify a person, on any model a lookup can reach from a comment.
@@ -50,7 +51,7 @@ ROW_ACTIONS = [
     ("spam", Comment.Status.SPAM, "Spam", "marked as spam"),
     ("reject", Comment.Status.REJECTED, "Reject", "rejected"),
 ]
-EDITORIAL_TEAM = "Editorial team"
+EDITORIAL_TEAM = STAFF_BADGE
 
 
 def can_see_contact(request):
@@ -225,7 +226,8 @@ class QueueAdminMixin:
             age=naturaltime(comment.created_at),
             reason=reason,
             parent=parent,
-            body=linebreaks(comment.body, autoescape=True),
+            # linebreaks() escapes the reader's text itself (autoescape=True).
+            body=mark_safe(linebreaks(comment.body, autoescape=True)),  # noqa: S308
             actions=self._row_actions(request, comment),
         )
 
