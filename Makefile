@@ -32,8 +32,12 @@ migrate: install
 guide: migrate
 	$(DEV_ENV) $(BIN)/python manage.py load_guide
 
+# The email worker runs beside the dev server, as in production (emails print on
+# its console); it stops with the server.
 run: guide
 	@echo "Serving on http://$(HOST):$(PORT)/ (admin: make superuser user, or manage.py createsuperuser)"
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) $(BIN)/python manage.py worker & worker=$$!; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev

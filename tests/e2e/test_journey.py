@@ -80,7 +80,7 @@ def test_the_whole_journey(site, new_context, screenshot_dir, csp_violations):
     # 2. The reader posts a comment and sees it awaiting moderation; a fresh visitor does not.
     reader.goto(guide_url)
     form = reader.locator("form.comment-form")
-    form.get_by_label("Email").press("Tab")  # reach the form by keyboard, as a person might
+    form.get_by_label("Email", exact=True).press("Tab")  # reach the form by keyboard, as a person might
     form.locator("[name=email]").fill("not-an-email")
     form.locator("[name=body]").fill("It took four months on 20 mg, but my skin is clear.")
     form.locator("[name=name]").fill("Sam")

@@ -9,6 +9,13 @@
     return;
   }
   summary.focus();
+  // The browser's own scroll to the URL's #comment-form, at load, can take the
+  // focus back to the page: focus again once everything has loaded.
+  window.addEventListener("load", function () {
+    if (document.activeElement === document.body) {
+      summary.focus();
+    }
+  });
   summary.addEventListener("click", function (event) {
     // A link to a field focuses the field itself, not just the page position.
     var link = event.target.closest("a[href^='#']");
