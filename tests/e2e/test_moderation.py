@@ -3,12 +3,10 @@
 Screenshots of each step go to the run's folder (see conftest.py).
 """
 
-import importlib
 import re
 from io import StringIO
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -17,7 +15,8 @@ from articles.management.commands.load_guide import GUIDE_SLUG
 from articles.models import Article
 from comments import subscriptions
 from comments.models import BlockedSender, Comment
-from site_project.roles import ensure_group
+
+from ..conftest import moderators_group
 
 PASSWORD = "a-long-e2e-password"
 QUESTION = "Is it normal that my lips crack every morning at 40 mg?"
@@ -32,9 +31,7 @@ def site(transactional_db, live_server, settings):
         "moderator", "moderator@staff.example", PASSWORD, is_staff=True,
         first_name="Dana", last_name="Derm",
     )  # fmt: skip
-    # transactional_db empties the tables after each test, the groups' rows with them.
-    permissions = importlib.import_module("comments.migrations.0005_moderators_block_senders").AFTER
-    moderator.groups.add(ensure_group(django_apps, "Moderators", permissions))
+    moderator.groups.add(moderators_group())
     return live_server.url
 
 
