@@ -34,9 +34,13 @@ migrate: install
 guide: migrate
 	$(DEV_ENV) $(BIN)/python manage.py load_guide
 
+# The email worker runs beside the dev server, as in production (emails print on
+# its console); it stops with the server.
 run: guide
 	@echo "Serving on http://$(HOST):$(PORT)/ as $(SITE_URL)"
 	@echo "Staff for /admin/: DJANGO_DEBUG=1 $(BIN)/python manage.py add_staff NAME --role editor|moderator (or createsuperuser)"
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) SITE_URL=$(SITE_URL) $(BIN)/python manage.py worker & worker=$$!; \
 	$(DEV_ENV) SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-dev

@@ -1,21 +1,13 @@
 from django.contrib import admin, messages
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db import models
 from django.db.models import Count
 from django.template.defaultfilters import pluralize
-from django.utils.html import format_html
 
 from articles.models import Article
 
-from .models import Comment, DisallowedWord
+from .models import BlockedSender, Comment, DisallowedWord
 from .moderation import moderate
-
-CONTACT_PERMISSION = "comments.view_commenter_contact"
-CONTACT_FIELDS = ("email", "ip_address", "user_agent")
-
-
-def can_see_contact(request):
-    return request.user.has_perm(CONTACT_PERMISSION)
+from .queue import CONTACT_FIELDS, BlockedSenderAdmin, QueueAdminMixin, can_see_contact
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -71,13 +63,11 @@ MODERATOR_EDITABLE_FIELDS = ("status", "name", "website", "body")
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
-    """The moderation queue."""
+class CommentAdmin(QueueAdminMixin, admin.ModelAdmin):
+    """The moderation queue (its rows, row actions and contact privacy: comments/queue.py)."""
 
-    list_display = ["excerpt", "article_title", "name", "hold_reason", "age", "status"]
-    list_display_links = ["excerpt"]
     list_filter = [StatusFilter, ArticleFilter]
-    list_select_related = ["article"]
+    list_select_related = ["article", "parent"]
     list_per_page = 100
     show_full_result_count = False  # the status filter already shows every count
     ordering = ["-created_at", "-id"]
@@ -101,12 +91,6 @@ class CommentAdmin(admin.ModelAdmin):
     # Moderators may edit the text (to remove personal details) and the status.
     readonly_fields = [field for field in fields if field not in MODERATOR_EDITABLE_FIELDS]
 
-    def get_list_display(self, request):
-        columns = list(super().get_list_display(request))
-        if can_see_contact(request):
-            columns[3:3] = ["email", "ip_address"]
-        return columns
-
     def get_search_fields(self, request):
         return ["name", "body", "email"] if can_see_contact(request) else ["name", "body"]
 
@@ -120,21 +104,12 @@ class CommentAdmin(admin.ModelAdmin):
         return False  # comments come from readers, through the form and its rules
 
     def save_model(self, request, obj, form, change):
+        if "status" not in form.changed_data:
+            return super().save_model(request, obj, form, change)
+        # The text first, then the transition, so that moderate() sees the old status.
+        status, obj.status = obj.status, form.initial["status"]
         super().save_model(request, obj, form, change)
-        if "status" in form.changed_data:
-            moderate(obj, obj.status, request.user)
-
-    @admin.display(description="comment")
-    def excerpt(self, obj):
-        return obj.excerpt()
-
-    @admin.display(description="article", ordering="article__title")
-    def article_title(self, obj):
-        return format_html('<a href="{}">{}</a>', obj.article.get_absolute_url(), obj.article)
-
-    @admin.display(description="age", ordering="created_at")
-    def age(self, obj):
-        return naturaltime(obj.created_at)
+        moderate(obj, status, request.user)
 
     @admin.action(description="Approve selected comments", permissions=["change"])
     def approve(self, request, queryset):
@@ -152,6 +127,9 @@ class CommentAdmin(admin.ModelAdmin):
         # One UPDATE, even for "select all 3,000 matching" across pages.
         count = moderate(queryset, status, request.user)
         self.message_user(request, f"{count} comment{pluralize(count)} {done}.", messages.SUCCESS)
+
+
+admin.site.register(BlockedSender, BlockedSenderAdmin)
 
 
 @admin.register(DisallowedWord)

@@ -86,6 +86,12 @@ class CommentForm(forms.ModelForm):
         widget=forms.HiddenInput,
         error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), REPLY_NOT_ALLOWED),
     )
+    notify = forms.BooleanField(
+        required=False,
+        label="Email me when my comment is published or someone replies",
+        help_text="We first send a link to confirm your address; nothing else is sent until "
+        "you use it. Every email has a link to stop them.",
+    )
     # Invisible to people (see the template); bots that fill every field fill it.
     honeypot = forms.CharField(
         required=False,
@@ -178,3 +184,4 @@ class CommentForm(forms.ModelForm):
     def _post_clean(self):
         super()._post_clean()
         self.instance.parent = self.cleaned_data.get("reply_to")
+        self.instance.notify = bool(self.cleaned_data.get("notify"))

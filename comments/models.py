@@ -30,6 +30,7 @@ class CommentQuerySet(models.QuerySet):
             "body",
             "html",
             "created_at",
+            "staff_author_id",
         )
 
 
@@ -86,6 +87,20 @@ class Comment(models.Model):
     )
     ip_address = models.GenericIPAddressField("IP address", null=True, blank=True, editable=False)
     user_agent = models.CharField(max_length=300, blank=True, editable=False)
+    # The reader ticked "Email me when my comment is published or someone
+    # replies". Nothing is sent until the address is confirmed (subscriptions.py).
+    notify = models.BooleanField("email the commenter", default=False, editable=False)
+    # Set only when a staff member answers from the admin: the "Editorial team"
+    # badge comes from this, never from the name typed into the public form.
+    staff_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="comment_replies",
+        editable=False,
+        help_text="The staff member who wrote this reply from the admin.",
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -111,6 +126,10 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.excerpt(40)}"
+
+    @property
+    def is_staff_reply(self):
+        return self.staff_author_id is not None
 
     def get_absolute_url(self):
         return f"{self.article.get_absolute_url()}#comment-{self.pk}"
@@ -177,3 +196,109 @@ def after_bulk_create(comments):
     for comment in comments:
         comment.html = comment_html(comment)
     Comment.objects.bulk_update(comments, ["html"], batch_size=500)
+
+
+class BlockedSender(models.Model):
+    """An email address, email domain or IP network whose comments go straight to spam."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email address"
+        DOMAIN = "domain", "Email domain"
+        IP = "ip", "IP address or network"
+
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    value = models.CharField(
+        max_length=254,
+        help_text="An address (ada@example.com), a domain (example.com: its subdomains too) "
+        "or an IP network (203.0.113.7, 203.0.113.0/24, 2001:db8:1:2::/64).",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Why, for other moderators.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "blocked sender"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="blocked_sender_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .blocks import normalise_block
+
+        try:
+            self.value = normalise_block(self.kind, self.value)
+        except ValueError as error:
+            raise ValidationError({"value": str(error)}) from error
+        duplicate = BlockedSender.objects.filter(kind=self.kind, value=self.value)
+        if duplicate.exclude(pk=self.pk).exists():
+            raise ValidationError({"value": "This sender is already blocked."})
+
+
+class Subscription(models.Model):
+    """Whether a commenter's address may be emailed. The address itself is not stored here.
+
+    `address_hash` is a keyed hash (subscriptions.address_hash) of the
+    normalised address: the address lives only on the commenter's comments,
+    so erasing them (erase_commenter) leaves nothing here that names anyone.
+    """
+
+    address_hash = models.CharField(max_length=64, unique=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"subscription {self.address_hash[:8]}"
+
+    @property
+    def may_email(self):
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class Notification(models.Model):
+    """One email to send, kept until it is sent: the outbox behind the background tasks.
+
+    Written in the same transaction as the change it reports, so it cannot be
+    lost; a task (comments.tasks.send_notification) sends it, and the
+    `sent_at` marker and a short claim make a retried or duplicated task a no-op.
+    """
+
+    class Kind(models.TextChoices):
+        HELD = "held", "Comment held: to the moderators"
+        CONFIRM = "confirm", "Confirm address: to the commenter"
+        APPROVED = "approved", "Comment published: to the commenter"
+        REPLY = "reply", "Reply: to the author of the comment answered"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # The comment it is about (for a reply, the reply; the recipient is its parent's author).
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # "sent", "skipped" (nobody to send to any more) or "abandoned" (too many failures).
+    outcome = models.CharField(max_length=10, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "comment"], name="one_notification_per_event"),
+        ]
+        indexes = [models.Index(fields=["outcome", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.kind} about comment {self.comment_id}"

@@ -3,10 +3,11 @@
 import logging
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import Comment
+from .notifications import comments_published
 
 logger = logging.getLogger("comments.moderation")
 
@@ -22,14 +23,29 @@ def moderate(comments, status, user):
     status = Comment.Status(status)
     now = timezone.now()
     changes = {"status": status, "moderated_at": now, "moderated_by": user}
+    instances = []
     if isinstance(comments, QuerySet):
-        count = _updatable(comments).update(**changes)
+        target = _updatable(comments)
     else:
         instances = [comments] if isinstance(comments, Comment) else list(comments)
-        count = Comment.objects.filter(pk__in=[c.pk for c in instances]).update(**changes)
-        for comment in instances:
-            for field, value in changes.items():
-                setattr(comment, field, value)
+        target = Comment.objects.filter(pk__in=[c.pk for c in instances])
+    # Who is to hear that their comment (or a reply to it) is published: asked
+    # before the UPDATE, which makes "newly approved" impossible to tell after.
+    published = (
+        list(
+            target.exclude(status=Comment.Status.APPROVED)
+            .filter(Q(notify=True) | Q(parent__notify=True))
+            .values_list("pk", flat=True)
+        )
+        if status == Comment.Status.APPROVED
+        else []
+    )
+    count = target.update(**changes)
+    for comment in instances:
+        for field, value in changes.items():
+            setattr(comment, field, value)
+    if published:
+        comments_published(published)
     logger.info(
         "comments moderated action=%s count=%d moderator=%s",
         status.value,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from . import conf
+from .blocks import matching_block, sender_network
 from .models import Comment, DisallowedWord, normalise_word
 from .text import count_links
 
@@ -38,8 +39,13 @@ class Verdict:
         return self.status is None
 
 
-def assess(comment):
+def assess(comment, own_comment_ids=()):
     """Decide the fate of an unsaved comment (article, email, body, ip_address set).
+
+    `own_comment_ids` are the comments this visitor's session posted: only
+    they are told that a comment is a duplicate. Anyone else gets the answer
+    of an accepted comment and the copy goes to spam, so that typing someone's
+    email and an approved comment's text reveals nothing about who wrote it.
 
     Counts the attempt against the flood limits, so call it once per submission.
     """
@@ -50,8 +56,19 @@ def assess(comment):
             "Please wait a minute, then send your comment again.",
             FLOOD,
         )
-    if _is_duplicate(comment):
-        return Verdict(None, "You have already posted this comment on this article.", DUPLICATE)
+    block = matching_block(comment)
+    if block is not None:
+        return Verdict(Comment.Status.SPAM, f"Blocked sender ({block.get_kind_display().lower()} {block.value}).")
+    originals = _duplicates_of(comment)
+    if originals:
+        if set(originals) & set(own_comment_ids):
+            return Verdict(
+                None, "You have already posted this comment on this article.", DUPLICATE
+            )
+        return Verdict(
+            Comment.Status.SPAM,
+            f"Same email and text as comment #{originals[0]}, sent from another browser.",
+        )
 
     reasons = []
     word = _disallowed_word(comment)
@@ -97,7 +114,8 @@ def _flooding(comment):
     """
     keys = [_flood_key("email", comment.email.lower())]
     if comment.ip_address:
-        keys.append(_flood_key("ip", comment.ip_address))
+        # An IPv6 sender has a whole /64 to pick addresses from: it counts as one.
+        keys.append(_flood_key("ip", sender_network(comment.ip_address)))
     window, limit = conf.flood_window(), conf.flood_limit()
     over = False
     try:
@@ -115,10 +133,15 @@ def _flooding(comment):
     return over
 
 
-def _is_duplicate(comment):
-    return Comment.objects.filter(
-        article_id=comment.article_id, email__iexact=comment.email, body=comment.body
-    ).exists()
+def _duplicates_of(comment):
+    """The ids of earlier comments with the same article, email and text (the first few)."""
+    return list(
+        Comment.objects.filter(
+            article_id=comment.article_id, email__iexact=comment.email, body=comment.body
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:20]
+    )
 
 
 def _is_returning(comment):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from . import subscriptions
 from .models import Comment
 from .text import comment_html
 
@@ -33,6 +34,7 @@ def export_commenter(email):
             "moderated_at": c.moderated_at.isoformat() if c.moderated_at else None,
             "ip_address": c.ip_address,
             "user_agent": c.user_agent,
+            "email_me_about_it": c.notify,
         }
         for c in comments_by(email).select_related("article").order_by("created_at", "id")
     ]
@@ -40,7 +42,14 @@ def export_commenter(email):
 
 def erase_commenter(email, remove_bodies=False):
     """Remove the commenter's personal data from their comments; returns how many."""
-    changes = {"name": ANONYMOUS, "email": "", "website": "", "ip_address": None, "user_agent": ""}
+    changes = {
+        "name": ANONYMOUS,
+        "email": "",
+        "website": "",
+        "ip_address": None,
+        "user_agent": "",
+        "notify": False,
+    }
     if remove_bodies:
         changes["body"] = REMOVED_BODY
     comments = list(comments_by(email))
@@ -49,6 +58,8 @@ def erase_commenter(email, remove_bodies=False):
             setattr(comment, field, value)
         comment.html = comment_html(comment)
     Comment.objects.bulk_update(comments, [*changes, "html"], batch_size=500)
+    # The subscription goes too (emails still queued find no address and are skipped).
+    subscriptions.forget(email)
     return len(comments)
 
 

@@ -42,15 +42,26 @@ def commenter_html(name, website):
     return format_html('<span class="commenter">{}</span>', name)
 
 
+STAFF_BADGE = "Editorial team"
+
+
 def comment_html(comment):
-    """A comment as every reader sees it: byline, date and text. Stored on save."""
+    """A comment as every reader sees it: byline, date and text. Stored on save.
+
+    A reply written by staff in the admin carries the editorial badge; it
+    comes from `staff_author`, which the public form cannot set, never from
+    the name.
+    """
     created = timezone.localtime(comment.created_at)
+    by = commenter_html(comment.name, comment.website)
+    if getattr(comment, "staff_author_id", None):
+        by = format_html('{} <span class="staff-badge">{}</span>', by, STAFF_BADGE)
     return format_html(
         '<p class="comment-meta"><span id="comment-{pk}-by">{by}</span>'
         ' · <a href="#comment-{pk}"><time datetime="{iso}">{date}</time></a></p>\n'
         '<p class="comment-body">{body}</p>',
         pk=comment.pk,
-        by=commenter_html(comment.name, comment.website),
+        by=by,
         iso=iso_datetime(created),
         date=dateformat.format(created, "j F Y, H:i"),
         body=render_comment_text(comment.body),

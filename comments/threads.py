@@ -12,7 +12,7 @@ public page is micro-cached (site_project/shared_pages.py), so counting
 costs one indexed query per render, not per reader.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -34,6 +34,8 @@ class ThreadComment:
     parent_id: int | None
     name: str
     html: str  # byline, date and text, rendered when the comment was saved
+    # The visitor's own comment, not yet approved: shown to them alone, in place.
+    pending: bool = False
 
 
 @dataclass
@@ -53,15 +55,24 @@ class ThreadItem:
         reply = (
             f'\n    <p class="comment-reply"><a href="{reply_url}replyto={comment.pk}#respond"'
             f' aria-label="Reply to {escape(comment.name)}">Reply</a></p>'
-            if self.can_reply
+            if self.can_reply and not comment.pending
             else ""
         )
+        if comment.pending:
+            reply = PENDING_NOTE
         end = '<ol class="comment-replies">' if self.has_replies else "</li>"
+        css = "comment comment-pending" if comment.pending else "comment"
         return (
-            f'<li class="comment" id="comment-{comment.pk}">\n'
+            f'<li class="{css}" id="comment-{comment.pk}">\n'
             f'  <article aria-labelledby="comment-{comment.pk}-by">\n    {comment.html}{reply}\n'
             f"  </article>\n{end}{'</ol></li>' * self.closes}\n"
         )
+
+
+PENDING_NOTE = (
+    '\n    <p class="comment-pending-note"><strong>Your comment is awaiting moderation.</strong>'
+    " Only you can see it until a moderator approves it.</p>"
+)
 
 
 @dataclass
@@ -70,6 +81,8 @@ class ThreadPage:
     page: Page
     total: int  # approved comments on the article, replies included
     reply_url: str = ""
+    # The visitor's own pending comments that have no place on this page.
+    unplaced: list = field(default_factory=list)
 
     @property
     def html(self):
@@ -117,8 +130,14 @@ def approved_counts(article):
     return counts["total"], counts["threads"]
 
 
-def thread_page(article, page_number=1, comments_open=True):
-    """The approved comments of `article` for comment page `page_number`; Http404 past the last."""
+def thread_page(article, page_number=1, comments_open=True, own=()):
+    """The approved comments of `article` for comment page `page_number`; Http404 past the last.
+
+    `own` are the visitor's own comments awaiting moderation (comments with
+    pk, parent_id, name and html): each reply goes under its parent if that is
+    on this page, a new comment at the end of the last page; the rest are
+    returned as `unplaced`.
+    """
     total, threads = approved_counts(article)
     # Paginated by count alone: the query below picks the page's threads itself.
     paginator = Paginator(range(threads), conf.per_page())
@@ -126,9 +145,20 @@ def thread_page(article, page_number=1, comments_open=True):
     comments = _page_comments(article, page) if threads else []
     root_list = [c for c in comments if c.parent_id is None]
     replies = [c for c in comments if c.parent_id is not None]
+    shown, unplaced = {c.pk for c in comments}, []
+    for mine in own:
+        pending = ThreadComment(mine.pk, mine.parent_id, mine.name, mine.html, pending=True)
+        if mine.parent_id is None and not page.has_next():
+            root_list.append(pending)
+        elif mine.parent_id in shown:
+            replies.append(pending)
+        else:
+            unplaced.append(mine)
     items = flatten(root_list, replies, conf.max_depth() if comments_open else 0)
     reply_url = article.get_absolute_url() + (f"?cpage={page.number}&amp;" if page.number > 1 else "?")
-    return ThreadPage(items=items, page=page, total=total, reply_url=reply_url)
+    return ThreadPage(
+        items=items, page=page, total=total, reply_url=reply_url, unplaced=unplaced
+    )
 
 
 def flatten(roots, replies, max_depth):

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "simple_history",
     "adminsortable2",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "site_project",
     "articles",
     "comments",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Puts a refused comment form back into the article page it redirected to.
+    "comments.middleware.RefusedCommentMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -292,5 +296,12 @@ COMMENTS_PER_PAGE = 50  # top-level comments per comment page
 COMMENTS_CLOSE_AFTER_DAYS = None  # close comments N days after publishing; None never does
 COMMENTS_AUTO_APPROVE_RETURNING = False  # off: every comment on a medical site is read first
 COMMENTS_DISALLOWED_WORDS = []  # marked as spam; moderators add more in the admin
-# Moderators' emails go out from a thread, so a slow mail server never delays a reader.
-COMMENTS_NOTIFY_IN_BACKGROUND = True
+COMMENTS_CONFIRMATION_INTERVAL = 24 * 3600  # at most one confirmation email per address a day
+COMMENTS_CONFIRMATIONS_PER_SENDER = 5  # confirmation emails per IP address (IPv6 /64) an hour
+COMMENTS_MAIL_MAX_ATTEMPTS = 12  # tries per email before it is given up (about 8 hours)...
+COMMENTS_MAIL_RETRY_DELAY = 60  # ...waiting 1, 2, 4 ... minutes (at most an hour) between them
+
+# Background work (email): Django's Tasks API through the django-tasks backport,
+# stored in the database by django-tasks-db and run by `manage.py worker`
+# (which wraps django-tasks-db's db_worker). Nothing is sent from a request.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

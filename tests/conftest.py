@@ -78,6 +78,33 @@ def draft(make_article):
     return make_article(title="Draft article", slug="draft-article", status=Article.Status.DRAFT)
 
 
+def moderators_group():
+    """The Moderators group as the migrations make it, made again if needed.
+
+    A transactional test (the browser tests, the mail queue) empties every
+    table when it ends, the groups' rows with them; tests that run after one
+    and need the group ask for it here.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    from site_project.roles import ensure_group
+
+    permissions = importlib.import_module("comments.migrations.0006_moderators_block_senders").AFTER
+    return ensure_group(apps, "Moderators", permissions)
+
+
+def editors_group():
+    """The Editors group as the migrations make it (see moderators_group)."""
+    from django.apps import apps
+
+    from articles.roles import ensure_editors
+
+    ensure_editors(apps)
+    return Group.objects.get(name="Editors")
+
+
 def _staff(username, group=None, **extra):
     user = User.objects.create_user(
         username, f"{username}@staff.example", "a-long-test-password", is_staff=True, **extra
@@ -162,9 +189,14 @@ def moderator_client(client, moderator):
     return client
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 @pytest.fixture(autouse=True)
-def _notify_moderators_inline(settings):
-    # Production emails moderators from a thread (a slow mail server must not
-    # delay the reader); tests send at once, so that mail.outbox is ready to read.
-    # tests/test_faults.py turns the thread back on to prove that it is one.
-    settings.COMMENTS_NOTIFY_IN_BACKGROUND = False
+def _immediate_tasks(settings):
+    # Production queues email in the database for the worker; tests run each
+    # task as it is queued (after the commit), so that mail.outbox is ready to
+    # read. tests/test_mail_queue.py and test_faults.py use the database
+    # backend and run the worker to prove the queue itself.
+    settings.TASKS = IMMEDIATE_TASKS

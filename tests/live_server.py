@@ -367,9 +367,9 @@ def show_form(server, client_ip):
     html = response.text
     return CommentForm(
         cookies=response.cookies(),
-        action=re.search(r'<form method="post" action="([^"]+)" class="comment-form"', html).group(
-            1
-        ),
+        # A browser never sends the action's #fragment; it only says where to land.
+        action=re.search(r'<form method="post" action="([^"#]+)[^"]*" class="comment-form"', html)
+        .group(1),
         client_ip=client_ip,
     )
 

@@ -67,6 +67,10 @@ def test_moderators_hold_exactly_the_moderation_permissions(db):
         "comments.change_disallowedword",
         "comments.delete_disallowedword",
         "comments.view_disallowedword",
+        "comments.add_blockedsender",
+        "comments.change_blockedsender",
+        "comments.delete_blockedsender",
+        "comments.view_blockedsender",
     }
 
 

@@ -126,10 +126,20 @@ def test_an_auto_approved_comment_is_published_at_once(
     assertContains(Client().get(article.get_absolute_url()), "Thank you, this helped me")
 
 
-def test_a_duplicate_is_refused(article, make_comment, new_comment):
-    make_comment(article, email="ada@example.com", body="A thoughtful comment.", status="rejected")
-    verdict = assess(new_comment(email="Ada@Example.com"))
+def test_a_duplicate_from_the_same_session_is_refused(article, make_comment, new_comment):
+    earlier = make_comment(
+        article, email="ada@example.com", body="A thoughtful comment.", status="rejected"
+    )
+    verdict = assess(new_comment(email="Ada@Example.com"), own_comment_ids=[earlier.pk])
     assert verdict.refused and verdict.refusal == DUPLICATE
+
+
+def test_a_duplicate_from_anyone_else_goes_quietly_to_spam(article, make_comment, new_comment):
+    earlier = make_comment(article, email="ada@example.com", body="A thoughtful comment.")
+    verdict = assess(new_comment(email="Ada@Example.com"), own_comment_ids=[earlier.pk + 1])
+    assert not verdict.refused
+    assert verdict.status == Comment.Status.SPAM
+    assert f"comment #{earlier.pk}" in verdict.reason
 
 
 def test_flood_counts_per_ip_and_per_email(new_comment, settings):
@@ -212,3 +222,53 @@ def test_comments_open(make_article, settings, allow, days_old, close_after, is_
 
 def test_drafts_are_never_open(draft):
     assert comments_open(draft) is False
+
+
+# Blocked senders and IPv6 senders
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "sender", "blocked"),
+    [
+        ("email", "ada@example.com", {"email": "ADA@example.com"}, True),
+        ("email", "ada@example.com", {"email": "bob@example.com"}, False),
+        ("domain", "example.com", {"email": "bob@example.com"}, True),
+        ("domain", "example.com", {"email": "bob@mail.example.com"}, True),
+        ("domain", "example.com", {"email": "bob@notexample.com"}, False),
+        ("ip", "203.0.113.1/32", {"ip_address": "203.0.113.1"}, True),
+        ("ip", "203.0.113.1/32", {"ip_address": "203.0.113.2"}, False),
+        ("ip", "203.0.113.0/24", {"ip_address": "203.0.113.200"}, True),
+        ("ip", "2001:db8:1:2::/64", {"ip_address": "2001:db8:1:2:ffff::9"}, True),
+        ("ip", "2001:db8:1:2::/64", {"ip_address": "2001:db8:1:3::9"}, False),
+    ],
+)
+def test_a_blocked_sender_goes_to_spam_with_that_reason(new_comment, kind, value, sender, blocked):
+    from comments.models import BlockedSender
+
+    BlockedSender.objects.create(kind=kind, value=value)
+    verdict = assess(new_comment(**sender))
+    assert (verdict.status == Comment.Status.SPAM) is blocked
+    if blocked:
+        assert verdict.reason.startswith("Blocked sender") and value in verdict.reason
+
+
+def test_an_ipv6_block_from_a_comment_covers_its_64(new_comment):
+    from comments.blocks import normalise_block
+
+    assert normalise_block("ip", "2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert normalise_block("ip", "203.0.113.9") == "203.0.113.9/32"
+    assert normalise_block("domain", "@Example.COM.") == "example.com"
+    for bad in ("", "not-an-ip"):
+        with pytest.raises(ValueError):
+            normalise_block("ip", bad)
+
+
+def test_the_flood_limit_counts_an_ipv6_64_as_one_sender(new_comment, settings):
+    settings.COMMENTS_FLOOD_LIMIT = 2
+    for n in range(2):
+        verdict = assess(new_comment(body=f"{n}", email=f"{n}@example.com", ip_address=f"2001:db8:9:9::{n + 1}"))
+        assert not verdict.refused
+    verdict = assess(new_comment(body="3", email="3@example.com", ip_address="2001:db8:9:9:abcd::1"))
+    assert verdict.refusal == FLOOD
+    # The next /64 is someone else.
+    assert not assess(new_comment(body="4", email="4@example.com", ip_address="2001:db8:9:a::1")).refused

@@ -28,7 +28,7 @@ def field_error(response, name):
 
 
 def form_errors(response):
-    match = re.search(r'<div role="alert">(.*?)</div>', response.content.decode(), re.S)
+    match = re.search(r'<div class="form-errors">(.*?)</div>', response.content.decode(), re.S)
     return text_of(match.group(1)) if match else ""
 
 
@@ -55,7 +55,8 @@ def test_article_page_shows_the_form_with_labels_required_marks_and_notes(client
         assert (" required" in input_tag) is required
     # Nothing in the form is the visitor's own: the page can be shared by every reader.
     assert "csrfmiddlewaretoken" not in html and 'name="timestamp"' not in html
-    assert f'action="{post_url(article)}"' in html
+    # The fragment brings a browser that gets the page back with errors to the form.
+    assert f'action="{post_url(article)}#comment-form"' in html
 
 
 def test_honeypot_is_hidden_from_people_and_assistive_technology(client, article):
@@ -202,7 +203,7 @@ def test_bad_input_is_refused_beside_the_field_with_the_value_kept(
         assert escape(value) in html
     # The page is the article again, with a working form.
     assert article.title in html
-    assert '<form method="post" action="%s"' % post_url(article) in html
+    assert f'<form method="post" action="{post_url(article)}#comment-form"' in html
 
 
 def test_line_breaks_count_once_as_the_browser_counted_them(client, article, comment_form_data):
@@ -479,3 +480,100 @@ def test_the_length_limit_comes_from_settings(client, article, comment_form_data
     assert response.status_code == 400
     assert "under 10 characters" in field_error(response, "body")
     assertContains(client.get(article.get_absolute_url()), 'maxlength="10"')
+
+
+# Duplicates: only the same visitor is told
+
+
+def test_a_duplicate_from_another_visitor_gets_the_answer_of_an_accepted_comment(
+    article, comment_form_data
+):
+    data = comment_form_data(article, body="Exactly what someone else wrote.", email="victim@example.com")
+    answers = []
+    for visitor in (Client(), Client()):
+        response = visitor.post(post_url(article), data)
+        page = visitor.get(response["Location"]).content.decode()
+        answers.append(
+            (
+                response.status_code,
+                response["Location"],
+                [str(m) for m in get_messages(response.wsgi_request)],
+                "Your comment is awaiting moderation." in page,
+                "Exactly what someone else wrote." in page,
+            )
+        )
+    assert answers[0] == answers[1]
+    first, second = Comment.objects.order_by("pk")
+    assert first.status == "pending"
+    assert second.status == "spam" and f"comment #{first.pk}" in second.hold_reason
+
+
+# Errors where the reader is
+
+
+def navigate_post(client, article, data):
+    """A browser's form submission, as Fetch Metadata describes it."""
+    return client.post(
+        post_url(article), data, HTTP_SEC_FETCH_MODE="navigate", HTTP_SEC_FETCH_SITE="same-origin"
+    )
+
+
+def test_a_browser_lands_back_at_the_form_on_the_articles_own_url(client, article, comment_form_data):
+    data = comment_form_data(article, email="not-an-email", body="What I typed, kept.")
+    response = navigate_post(client, article, data)
+    assert response.status_code == 303
+    assert response["Location"] == article.get_absolute_url() + "#comment-form"
+    page = client.get(article.get_absolute_url())
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert re.search(r"<title>Error: Published article", html)
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', html, re.S)
+    assert 'tabindex="-1"' in html[summary.start() : summary.start() + 200]
+    assert '<a href="#id_email">Enter a valid email address' in summary.group(1)
+    assert html.index("error-summary") < html.index('name="body"')  # at the top of the form
+    assert "What I typed, kept." in html and 'value="not-an-email"' in html
+    assert "/static/comments/error-summary." in html
+    # The reader's own page: never shared, never cached.
+    assert "private" in page["Cache-Control"] and "Cookie" in page["Vary"]
+    assert "What I typed, kept." not in Client().get(article.get_absolute_url()).content.decode()
+    # Shown once: the next visit is the plain article again.
+    assert "error-summary" not in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_a_client_without_fetch_metadata_gets_the_page_at_once_as_a_400(client, article, comment_form_data):
+    response = client.post(post_url(article), comment_form_data(article, name=""))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert re.search(r"<title>Error: ", html)
+    assert '<a href="#id_name">Please enter your name' in html
+    assert "sessionid" not in response.cookies
+
+
+def test_a_duplicate_from_the_same_browser_is_named_in_the_summary(client, article, comment_form_data):
+    data = comment_form_data(article, body="Twice.")
+    navigate_post(client, article, data)
+    navigate_post(client, article, data)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert '<a href="#id_body">You have already posted this comment on this article.</a>' in html
+
+
+def test_a_pending_reply_shows_under_its_parent(client, article, make_comment, comment_form_data):
+    parent = make_comment(article, name="Grace", body="The question.")
+    make_comment(article, body="A later comment.")
+    client.post(post_url(article), comment_form_data(article, reply_to=parent.pk, body="My answer."))
+    html = client.get(article.get_absolute_url()).content.decode()
+    mine = Comment.objects.get(body="My answer.")
+    thread = html[html.index(f'id="comment-{parent.pk}"') : html.index("A later comment.")]
+    assert f'<li class="comment comment-pending" id="comment-{mine.pk}">' in thread
+    assert '<ol class="comment-replies">' in thread
+    assert "Your comment is awaiting moderation." in thread
+    assertNotContains(Client().get(article.get_absolute_url()), "My answer.")
+
+
+def test_no_comments_yet_is_not_shown_above_the_readers_own_comment(client, article, comment_form_data):
+    assertContains(client.get(article.get_absolute_url()), "No comments yet.")
+    client.post(post_url(article), comment_form_data(article, body="The very first."))
+    own = client.get(article.get_absolute_url())
+    assertNotContains(own, "No comments yet.")
+    assertContains(own, "The very first.")
+    assertContains(Client().get(article.get_absolute_url()), "No comments yet.")

@@ -233,7 +233,7 @@ def run(command, *args):
 def test_export_commenter_prints_their_comments_as_json(two_commenters):
     mine, other = two_commenters
     out, err = run("export_commenter", "Sam@example.com")
-    exported = json.loads(out)
+    exported = json.loads(out)["comments"]
     assert [c["id"] for c in exported] == [c.pk for c in mine]
     assert exported[0]["body"] == "First." and exported[0]["ip_address"] == IP
     assert exported[0]["article"]["url"] == mine[0].article.get_absolute_url()
@@ -243,7 +243,8 @@ def test_export_commenter_prints_their_comments_as_json(two_commenters):
 
 def test_export_of_an_unknown_commenter_is_an_empty_list(db):
     out, err = run("export_commenter", "nobody@example.com")
-    assert json.loads(out) == [] and "Exported 0 comment(s)" in err
+    assert json.loads(out) == {"comments": [], "email_subscription": None}
+    assert "Exported 0 comment(s)" in err
 
 
 @pytest.mark.parametrize("remove_bodies", [False, True])

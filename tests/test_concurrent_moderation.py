@@ -9,13 +9,15 @@ import re
 import threading
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.test import Client
 
 from comments.models import Comment
 from comments.moderation import approve_comment
+
+from .conftest import moderators_group
 
 
 @pytest.mark.django_db(transaction=True)
@@ -25,7 +27,7 @@ def test_two_bulk_approvals_at_once_lose_no_comment(make_article, settings):
     moderators = []
     for name in ("mod-a", "mod-b"):
         user = User.objects.create_user(name, f"{name}@staff.example", is_staff=True)
-        user.groups.add(Group.objects.get(name="Moderators"))
+        user.groups.add(moderators_group())
         moderators.append(user)
     Comment.objects.bulk_create(
         Comment(article=article, name=f"R{n}", email=f"r{n}@example.com", body=f"Comment {n}.")

@@ -1,5 +1,6 @@
 from django import template
-from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 
 from site_project.pagination import requested_page
 from site_project.shared_pages import has_session
@@ -18,8 +19,10 @@ register = template.Library()
 def comments_block(context, article):
     """The comments under an article: the shared thread, then this visitor's part.
 
-    After a refused post the view puts the bound form in the context as
-    `comment_form`, so the reader's text and the errors come back.
+    After a refused post the bound form is in the context as `comment_form`
+    (comments.views, comments.middleware), so the reader's text and the
+    errors come back. Only a visitor with a session can have comments of
+    their own waiting: they are shown in place (a reply under its parent).
     """
     request = context.get("request")
     query = request.GET if request is not None else {}
@@ -27,33 +30,51 @@ def comments_block(context, article):
     form = context.get("comment_form")
     if form is None and is_open:
         form = CommentForm(article, initial={"reply_to": _positive_int(query.get("replyto"))})
+    own = (
+        awaiting_moderation(request, article)
+        if request is not None and has_session(request)
+        else []
+    )
+    page_number = requested_page(request, "cpage") if request is not None else 1
+    thread = thread_page(article, page_number, comments_open=is_open, own=own)
     return {
         "request": request,
         "article": article,
+        "article_url": article.get_absolute_url(),
+        "thread": thread,
         "comments_open": is_open,
         "form": form,
-        # Only a visitor with a session can have comments of their own waiting.
-        "awaiting": (
-            awaiting_moderation(request, article)
-            if request is not None and has_session(request)
-            else []
-        ),
+        "awaiting": thread.unplaced,
     }
 
 
-@register.simple_tag(takes_context=True)
-def comment_thread(context, article, is_open):
-    """The approved comments of the comment page the query string asks for (`?cpage=`).
-
-    The same HTML for every visitor; a malformed or past-the-end page is a 404.
-    """
-    request = context.get("request")
-    page_number = requested_page(request, "cpage") if request is not None else 1
-    thread = thread_page(article, page_number, comments_open=is_open)
-    return render_to_string(
-        "comments/thread.html",
-        {"article": article, "article_url": article.get_absolute_url(), "thread": thread},
+@register.simple_tag
+def comment_feed_link(article):
+    """The <link rel="alternate"> of the article's comment feed, for its <head>."""
+    return format_html(
+        '<link rel="alternate" type="application/rss+xml" title="Comments on “{}” (RSS)" href="{}">',
+        article.title,
+        reverse("comments:feed", args=[article.slug]),
     )
+
+
+@register.filter
+def error_summary(form):
+    """(field id, message) for each error of a bound form, in the order of the fields."""
+    if form is None or not form.is_bound or not form.errors:
+        return []
+    first_field = f"#{form['body'].id_for_label}"
+    items = [(first_field, message) for message in form.non_field_errors()]
+    for name in [*form.fields, *form.errors]:
+        if name in form.errors and name != "__all__" and name in form.fields:
+            target = "#" + form[name].id_for_label if name != "reply_to" else first_field
+            items.extend((target, message) for message in form.errors[name])
+    seen, unique = set(), []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            unique.append(item)
+    return unique
 
 
 @register.filter

@@ -8,11 +8,13 @@ from io import StringIO
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from articles.management.commands.load_guide import GUIDE_SLUG
+
+from ..conftest import editors_group, moderators_group
 
 PASSWORD = "a-long-e2e-password"
 READER_EMAIL = "reader.private@example.net"
@@ -22,9 +24,10 @@ READER_EMAIL = "reader.private@example.net"
 def site(staff_groups, live_server, settings):
     settings.SITE_URL = live_server.url
     call_command("load_guide", stdout=StringIO())
-    for username, group in (("moderator", "Moderators"), ("editor", "Editors")):
+    # Made again if an earlier browser test's transactional_db emptied the tables.
+    for username, group in (("moderator", moderators_group()), ("editor", editors_group())):
         user = User.objects.create_user(username, f"{username}@staff.example", PASSWORD, is_staff=True)
-        user.groups.add(Group.objects.get(name=group))
+        user.groups.add(group)
     return live_server.url
 
 
@@ -80,7 +83,7 @@ def test_the_whole_journey(site, new_context, screenshot_dir, csp_violations):
     # 2. The reader posts a comment and sees it awaiting moderation; a fresh visitor does not.
     reader.goto(guide_url)
     form = reader.locator("form.comment-form")
-    form.get_by_label("Email").press("Tab")  # reach the form by keyboard, as a person might
+    form.get_by_role("textbox", name="Email", exact=True).press("Tab")  # reach the form by keyboard, as a person might
     form.locator("[name=email]").fill("not-an-email")
     form.locator("[name=body]").fill("It took four months on 20 mg, but my skin is clear.")
     form.locator("[name=name]").fill("Sam")
