@@ -26,12 +26,13 @@ from urllib.parse import urlencode
 import pytest
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.db.backends.utils import CursorWrapper
 from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
+import comments.views
 from comments.models import Comment, Notification
 
 from .conftest import DATABASE_TASKS
@@ -275,10 +276,14 @@ def test_database_lost_after_the_commit_tells_the_reader_the_comment_was_saved(
     def unreachable(self, sql, params=None):
         raise OperationalError("server closed the connection unexpectedly")
 
-    def database_dies(comment):  # runs as the comment commits (transaction.on_commit)
-        monkeypatch.setattr(CursorWrapper, "execute", unreachable)
+    posted = comments.views.comment_posted
 
-    monkeypatch.setattr("comments.views.notify_moderators", database_dies)
+    def posted_then_the_database_dies(comment, ip_address):
+        posted(comment, ip_address)
+        # Runs as the comment commits, after the outbox's own callbacks.
+        transaction.on_commit(lambda: monkeypatch.setattr(CursorWrapper, "execute", unreachable))
+
+    monkeypatch.setattr("comments.views.comment_posted", posted_then_the_database_dies)
     response = Client(raise_request_exception=False).post(
         reverse("comments:post", args=[article.pk]), comment_form_data(article)
     )
