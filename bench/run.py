@@ -1,40 +1,72 @@
-"""The page-speed benchmark: `make bench` (or `.venv/bin/python bench/run.py --help`).
+"""The speed benchmark: `make bench` (or `.venv/bin/python bench/run.py --help`).
 
 Builds a fresh SQLite database with the guide and N approved comments, starts
-gunicorn with 2 sync workers, and measures, interleaved over several rounds
-and reported as medians: requests/s and p50/p99 latency of the liveness
-endpoint, `/`, the guide and the feed; their ratios to the liveness endpoint;
-the latency of the first request after a comment is approved and after the
-article is saved; queries per page; worker memory before and after each of
-three blocks of 20,000 requests. Uses wrk when installed (pinned to another core than the server)
-and says so when it falls back to its own slower Python client.
+gunicorn with 2 sync workers and, in front of it, nginx with the shipped
+configuration (deploy/nginx.conf, run as tests/test_nginx.py runs it), both
+pinned to core 0, and loads them with wrk pinned to core 1. In one run:
+
+- gunicorn alone: requests/s, p50/p99 latency and server CPU time per
+  request of the liveness endpoint, `/`, the guide and the feed, interleaved
+  over several rounds (medians); the guide against liveness (targets: at
+  least 0.8x its requests/s, at most 3x its p99);
+- through nginx over HTTPS: the guide's requests/s against gunicorn alone's
+  (target: at least 10x), and the same with gzip asked for, as browsers do;
+- freshness: how long an approval made by another process takes to show on
+  the guide, with and without nginx (target: within 2 s);
+- queries per page, and worker memory after blocks of guide requests.
+
+Uses wrk when installed and says so when it falls back to its own, slower,
+Python client; without nginx, says so and measures gunicorn alone.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import re
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.client import HTTPConnection
+from http.client import HTTPConnection, HTTPSConnection
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.freshness import approval_delay  # noqa: E402
+from tests.nginx_front import NginxUnavailable, nginx_in_front, require_nginx  # noqa: E402
+
 GUIDE = "/articles/isotretinoin-journey-20-mg-40-mg-and-beyond/"
-PAGES = {"liveness": "/healthz/live", "list": "/", "guide": GUIDE, "guide, returning": GUIDE, "feed": "/feed/"}
 # Behind the TLS proxy gunicorn sees this header; without it the site redirects to HTTPS.
-HEADERS = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
-# A reader who has been here before sends the CSRF cookie the site gave them, so
-# the page only masks their token instead of making them a new one.
-RETURNING = {"Cookie": "csrftoken=" + "r" * 32}
+GUNICORN_HEADERS = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+# The benchmark's nginx has a self-signed certificate; what is measured is the server.
+UNVERIFIED_TLS = ssl.create_default_context()
+UNVERIFIED_TLS.check_hostname = False
+UNVERIFIED_TLS.verify_mode = ssl.CERT_NONE
+
+TARGET_GUIDE_RPS = 0.8  # x liveness, gunicorn alone
+TARGET_GUIDE_P99 = 3.0  # x liveness's p99, gunicorn alone
+TARGET_NGINX = 10.0  # x the guide's requests/s from gunicorn alone
+TARGET_FRESHNESS = 2.0  # seconds
+
+
+@dataclass
+class Target:
+    """One URL under load, the headers every request to it carries, and the servers that answer it."""
+
+    name: str
+    url: str
+    headers: dict = field(default_factory=dict)
+    servers: tuple = ()  # master pids whose workers' CPU time the requests cost
 
 
 def main():
@@ -45,6 +77,7 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--memory-requests", type=int, default=20_000, help="guide requests per memory block")
     parser.add_argument("--memory-blocks", type=int, default=3, help="blocks, RSS read after each")
+    parser.add_argument("--approvals", type=int, default=3, help="freshness trials, with and without nginx")
     parser.add_argument("--redis", action="store_true", help="use REDIS_URL=redis://127.0.0.1:6379/0")
     parser.add_argument("--output", default=str(ROOT / "bench-results"))
     options = parser.parse_args()
@@ -56,39 +89,53 @@ def main():
     manage(env, "shell", "-c", open(ROOT / "bench" / "seed.py").read(), extra={"BENCH_COMMENTS": str(options.comments)})
 
     cores = os.cpu_count() or 1
-    port = free_port()
     server_cpu, client_cpu = ("0", "1") if cores >= 2 and shutil.which("taskset") else (None, None)
-    server = start_gunicorn(env, port, server_cpu)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base)
-        for path in PAGES.values():
+    pin = ("taskset", "-c", server_cpu) if server_cpu else ()
+    tool = "wrk" if shutil.which("wrk") else "python"
+    if tool == "python":
+        print("!! wrk is not installed (apt-get install wrk): falling back to a slower Python client;")
+        print("!! its figures measure the client as much as the server.")
+
+    port = free_port()
+    gunicorn_base = f"http://127.0.0.1:{port}"
+    server = start_gunicorn(env, port, pin)
+    with ExitStack() as stack:
+        stack.callback(stop, server)
+        wait_until_up(gunicorn_base)
+        nginx = start_nginx(stack, port, workdir, pin)
+        targets = [
+            Target(name, gunicorn_base + path, GUNICORN_HEADERS, (server.pid,))
+            for name, path in (("liveness", "/healthz/live"), ("list", "/"), ("guide", GUIDE), ("feed", "/feed/"))
+        ]
+        if nginx:
+            # nginx's own work, and gunicorn's for the page's refreshes.
+            both = (nginx.process.pid, server.pid)
+            targets += [
+                Target("guide via nginx", nginx.origin + GUIDE, {}, both),
+                Target("guide via nginx, gzip", nginx.origin + GUIDE, {"Accept-Encoding": "gzip"}, both),
+            ]
+        for target in targets:
             for _ in range(20):
-                get(base, path)
+                get(target.url, target.headers)
         rss_before = worker_rss(server.pid)
 
-        tool = "wrk" if shutil.which("wrk") else "python"
-        if tool == "python":
-            print("!! wrk is not installed (apt-get install wrk): falling back to a slower Python client;")
-            print("!! its figures measure the client as much as the server.")
-        rounds = {name: [] for name in PAGES}
+        rounds = {target.name: [] for target in targets}
         for round_number in range(options.rounds):
-            order = list(PAGES.items())
-            if round_number % 2:
-                order.reverse()
-            for name, path in order:
-                headers = RETURNING if name.endswith("returning") else {}
-                rounds[name].append(load(tool, base, path, options, client_cpu, headers))
+            for target in targets if round_number % 2 == 0 else reversed(targets):
+                rounds[target.name].append(load(tool, target, options, client_cpu))
         throughput = {name: summarise(runs) for name, runs in rounds.items()}
 
-        after = latency_after_changes(env, base)
         memory = {"rss_kib_before": rss_before, "blocks": []}
         for _ in range(options.memory_blocks):
-            requests_done = memory_run(tool, base, options, client_cpu)
+            guide = next(target for target in targets if target.name == "guide")
+            requests_done = memory_run(tool, guide, options, client_cpu)
             memory["blocks"].append({"requests": requests_done, "rss_kib_after": worker_rss(server.pid)})
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+
+        freshness = {"gunicorn alone": [], "through nginx": []}
+        for _ in range(options.approvals):
+            freshness["gunicorn alone"].append(approval_seconds(env, lambda path: get(gunicorn_base + path, GUNICORN_HEADERS)[1]))
+            if nginx:
+                freshness["through nginx"].append(approval_seconds(env, lambda path: get(nginx.origin + path)[1]))
 
     queries = count_queries(env)
     report = {
@@ -98,8 +145,9 @@ def main():
         "cache": "redis" if options.redis else "local memory",
         "comments": options.comments,
         "server": f"gunicorn -w 2 (sync){' on core ' + server_cpu if server_cpu else ''}",
+        "nginx": bool(nginx),
         "throughput": throughput,
-        "after_change": after,
+        "freshness_seconds": freshness,
         "queries": queries,
         "memory": memory,
     }
@@ -122,6 +170,8 @@ def bench_env(workdir, redis):
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
         SITE_URL="https://blog.example.org",
+        # One proxy (nginx) appends to X-Forwarded-For, as in production.
+        DJANGO_TRUSTED_PROXIES="1",
         PYTHONPATH=str(ROOT),
     )
     if redis:
@@ -146,36 +196,53 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gunicorn(env, port, cpu):
+def start_gunicorn(env, port, pin):
     command = [
-        sys.executable, "-m", "gunicorn", "site_project.wsgi",
+        *pin, sys.executable, "-m", "gunicorn", "site_project.wsgi",
         "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
     ]  # fmt: skip
-    if cpu is not None:
-        command = ["taskset", "-c", cpu, *command]
     return subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+
+
+def stop(server):
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def start_nginx(stack, port, workdir, pin):
+    """deploy/nginx.conf in front of gunicorn, one worker on the server's core; None without nginx."""
+    try:
+        require_nginx()
+    except NginxUnavailable as error:
+        print(f"!! {error}: the figures through nginx are left out.")
+        return None
+    return stack.enter_context(
+        nginx_in_front(f"127.0.0.1:{port}", workdir / "nginx", workers=1, command_prefix=pin)
+    )
 
 
 def wait_until_up(base):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if get(base, "/healthz/live")[0] == 200:
+            if get(base + "/healthz/live", GUNICORN_HEADERS)[0] == 200:
                 return
         except OSError:
             time.sleep(0.2)
     raise SystemExit("gunicorn did not start")
 
 
-def get(base, path, headers=None):
-    """One request on a fresh connection (gunicorn's sync workers close each one)."""
-    host, port = base.removeprefix("http://").split(":")
-    connection = HTTPConnection(host, int(port), timeout=10)
+def get(url, headers=None):
+    """(status, body) of one request on a fresh connection (gunicorn's sync workers close each one)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        connection = HTTPSConnection(parts.hostname, parts.port, timeout=10, context=UNVERIFIED_TLS)
+    else:
+        connection = HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
-        connection.request("GET", path, headers={**HEADERS, **(headers or {})})
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers or {})
         response = connection.getresponse()
-        body = response.read()
-        return response.status, body
+        return response.status, response.read()
     finally:
         connection.close()
 
@@ -192,18 +259,34 @@ def worker_rss(master_pid):
 # --- load ----------------------------------------------------------------------
 
 
-def load(tool, base, path, options, cpu, headers=None):
-    headers = {**HEADERS, **(headers or {})}
+def load(tool, target, options, cpu):
+    """One load run; with the servers' CPU time per request, which other work on the machine hardly moves."""
+    cpu_before = workers_cpu_seconds(target.servers)
     if tool == "wrk":
-        return wrk(base, path, options.seconds, options.connections, cpu, headers)
-    return python_load(base, path, options.seconds, options.connections, headers)
+        result = wrk(target, options.seconds, options.connections, cpu)
+    else:
+        result = python_load(target, options.seconds, options.connections)
+    spent = workers_cpu_seconds(target.servers) - cpu_before
+    result["cpu_us_per_request"] = spent / max(1, result["requests"]) * 1e6
+    return result
 
 
-def wrk(base, path, seconds, connections, cpu, headers):
+def workers_cpu_seconds(masters):
+    """CPU time (user + system) used so far by the worker processes of these masters."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for master in masters:
+        for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def wrk(target, seconds, connections, cpu):
     command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
-    for name, value in headers.items():
+    for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
-    command.append(base + path)
+    command.append(target.url)
     if cpu is not None:
         command = ["taskset", "-c", cpu, *command]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -222,14 +305,14 @@ def _ms(text):
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def python_load(base, path, seconds, connections, headers):
+def python_load(target, seconds, connections):
     latencies, errors = [], [0]
-    stop = time.monotonic() + seconds
+    stop_at = time.monotonic() + seconds
 
     def client():
-        while time.monotonic() < stop:
+        while time.monotonic() < stop_at:
             started = time.perf_counter()
-            status, _ = get(base, path, headers)
+            status, _ = get(target.url, target.headers)
             latencies.append(time.perf_counter() - started)
             if status != 200:
                 errors[0] += 1
@@ -256,127 +339,29 @@ def summarise(runs):
         "rps": statistics.median(r["rps"] for r in runs),
         "p50_ms": statistics.median(r["p50_ms"] for r in runs),
         "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "cpu_us_per_request": statistics.median(r["cpu_us_per_request"] for r in runs),
         "errors": sum(r["errors"] for r in runs),
         "rounds": len(runs),
     }
 
 
-def memory_run(tool, base, options, cpu):
+def memory_run(tool, target, options, cpu):
     """At least --memory-requests requests to the guide; returns how many were made."""
     done = 0
     while done < options.memory_requests:
-        result = load(tool, base, GUIDE, options, cpu)
-        done += result["requests"]
+        done += load(tool, target, options, cpu)["requests"]
     return done
 
 
-# --- the first request after a change ------------------------------------------
-
-_CHANGE = """
-import sys, time
-from articles.models import Article
-from comments.models import Comment
-from comments.moderation import approve_comment
-guide = Article.objects.get(slug="isotretinoin-journey-20-mg-40-mg-and-beyond")
-marker = "MARKER"
-if sys.argv[-1] == "approve":
-    # A reply to the first thread: it is on the first comment page however many trials run.
-    first = Comment.objects.approved().filter(article=guide, parent=None).order_by("created_at", "id").first()
-    comment = Comment.objects.create(article=guide, parent=first, name="Bench", email="bench@example.net",
-                                     body=marker)
-    approve_comment(comment, None)
-else:
-    guide.summary = guide.summary.split(" [")[0] + " [" + marker + "]"
-    guide.save()
-"""
+# --- freshness -------------------------------------------------------------------
 
 
-def latency_after_changes(env, base, trials=5):
-    """Median latency of the guide's first request after each kind of change, and of liveness.
-
-    Measured in two conditions, liveness alike in each so the ratio compares
-    like with like:
-    - "serving": the site goes on serving other readers (a trickle of
-      liveness and list requests) while the change settles, as a site in
-      use does;
-    - "idle": nothing at all for the pause. On a virtual machine a core
-      that has idled for a second takes milliseconds to wake, and any first
-      request pays it (liveness included), so here liveness is measured as
-      the first request after the same change and the same pause.
-    """
-    results = {condition: {"approve": [], "save": [], "liveness": []} for condition in ("serving", "idle")}
-    for trial in range(trials):
-        for change in ("approve", "save"):
-            marker = apply_change(env, change, trial)
-            with trickle(base):
-                time.sleep(SETTLE_SECONDS)
-            results["serving"][change].append(first_guide_request(base, change, marker))
-            results["serving"]["liveness"].append(timed_get(base, "/healthz/live")[0])
-
-            marker = apply_change(env, change, trial)
-            time.sleep(SETTLE_SECONDS)
-            results["idle"][change].append(first_guide_request(base, change, marker))
-        apply_change(env, "approve", trial)
-        time.sleep(SETTLE_SECONDS)
-        results["idle"]["liveness"].append(timed_get(base, "/healthz/live")[0])
-    return {
-        condition: {name: statistics.median(values) for name, values in figures.items()}
-        for condition, figures in results.items()
-    }
-
-
-# Past the window in which a worker may still use the versions it read
-# (PAGE_CACHE_RECHECK_SECONDS).
-SETTLE_SECONDS = 1.1
-
-
-def first_guide_request(base, change, marker):
-    elapsed, status, body = timed_get(base, GUIDE)
-    assert status == 200, status
-    assert marker.encode() in body, f"the first request after '{change}' did not show it"
-    return elapsed
-
-
-def timed_get(base, path):
-    """(milliseconds, status, body) of one request."""
-    started = time.perf_counter()
-    status, body = get(base, path)
-    return (time.perf_counter() - started) * 1000, status, body
-
-
-@contextlib.contextmanager
-def trickle(base, interval=0.005):
-    """Other readers keep the server busy: liveness and the article list, never the guide.
-
-    The list goes through the same middleware, page cache and database
-    connection as the guide, so the guide's first request after a change
-    finds them as a site in use would, yet is still the first to read the
-    guide's new versions.
-    """
-    stop = threading.Event()
-
-    def reader():
-        while not stop.is_set():
-            for path in ("/healthz/live", "/"):
-                get(base, path)
-            stop.wait(interval)
-
-    thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
-def apply_change(env, change, trial):
-    """Approve a new comment or save the guide, in another process, as a moderator or editor would."""
-    marker = f"bench-change-{change}-{trial}-{time.time()}"
-    script = _CHANGE.replace('sys.argv[-1] == "approve"', repr(change == "approve"))
-    script = script.replace("MARKER", marker)
-    manage(env, "shell", "-c", script)
-    return marker
+def approval_seconds(env, fetch):
+    """Seconds until an approval made in a `manage.py shell` shows on the guide; None if not in 6 s."""
+    approval = approval_delay(env, fetch, GUIDE)
+    if approval.seen_before:
+        raise SystemExit("!! the probe comment showed before it was approved")
+    return approval.delay
 
 
 # --- queries per page ---------------------------------------------------------------
@@ -421,25 +406,45 @@ def count_queries(env):
 
 
 def print_report(report):
-    live = report["throughput"]["liveness"]
+    figures = report["throughput"]
+    live, guide = figures["liveness"], figures["guide"]
     print(f"\n== {report['date']}, {report['cores']} cores, {report['server']}, cache: {report['cache']},")
-    print(f"   load by {report['tool']}, guide with {report['comments']} approved comments")
-    print(f"{'page':<17} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× liveness':>11} {'errors':>7}")
-    for name, figures in report["throughput"].items():
-        ratio = figures["rps"] / live["rps"]
+    print(f"   nginx: {'1 worker on the same core, HTTPS' if report['nginx'] else 'not installed'}; "
+          f"load by {report['tool']}; guide with {report['comments']} approved comments")  # fmt: skip
+    print(f"\n{'':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>14} {'CPU µs/req':>11} {'errors':>7}")
+    for name, row in figures.items():
+        if "nginx" in name:
+            ratio = f"{row['rps'] / guide['rps']:.1f}× guide"
+        else:
+            ratio = f"{row['rps'] / live['rps']:.2f}× liveness"
         print(
-            f"{name:<17} {figures['rps']:>9.0f} {figures['p50_ms']:>8.2f} {figures['p99_ms']:>8.2f}"
-            f" {ratio:>11.2f} {figures['errors']:>7}"
+            f"{name:<22} {row['rps']:>9.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {ratio:>14}"
+            f" {row['cpu_us_per_request']:>11.0f} {row['errors']:>7}"
         )
-    print("\nfirst guide request after a change, median ms (× a liveness request alike):")
-    print(f"  {'':<17} {'site serving':>20} {'site idle 1.1 s':>20}")
-    serving, idle = report["after_change"]["serving"], report["after_change"]["idle"]
-    for name, label in (("approve", "comment approved"), ("save", "article saved"), ("liveness", "liveness")):
-        cells = [
-            f"{figures[name]:6.2f} ms ({figures[name] / figures['liveness']:.2f}×)"
-            for figures in (serving, idle)
-        ]
-        print(f"  {label:<17} {cells[0]:>20} {cells[1]:>20}")
+    print("(CPU µs/req: the server processes' own CPU time per request, nginx's and gunicorn's")
+    print(" through nginx; unlike req/s, it hardly moves when other work shares the cores.)")
+
+    print("\ntargets:")
+    checks = [
+        (f"guide ≥ {TARGET_GUIDE_RPS}× liveness req/s, gunicorn alone", guide["rps"] / live["rps"], TARGET_GUIDE_RPS, "≥", "×"),
+        (f"guide p99 ≤ {TARGET_GUIDE_P99:.0f}× liveness p99, gunicorn alone", guide["p99_ms"] / live["p99_ms"], TARGET_GUIDE_P99, "≤", "×"),
+    ]  # fmt: skip
+    if report["nginx"]:
+        checks.append((f"guide via nginx ≥ {TARGET_NGINX:.0f}× gunicorn alone", figures["guide via nginx"]["rps"] / guide["rps"], TARGET_NGINX, "≥", "×"))  # fmt: skip
+    for setting, delays in report["freshness_seconds"].items():
+        if delays:
+            slowest = max(float("inf") if d is None else d for d in delays)
+            checks.append((f"approval shown ≤ {TARGET_FRESHNESS:.0f} s, {setting} (slowest of {len(delays)})", slowest, TARGET_FRESHNESS, "≤", " s"))  # fmt: skip
+    for label, value, target, sense, unit in checks:
+        met = value >= target if sense == "≥" else value <= target
+        print(f"  {'✓' if met else '✗'} {label:<58} {value:>6.2f}{unit}")
+    if report["nginx"]:
+        per_core = guide["cpu_us_per_request"] / figures["guide via nginx"]["cpu_us_per_request"]
+        print(f"    through nginx, a guide costs the server {per_core:.1f}× less CPU than from gunicorn alone")
+    for setting, delays in report["freshness_seconds"].items():
+        if delays:
+            print(f"    {setting}: " + ", ".join("not seen" if d is None else f"{d:.2f} s" for d in delays))
+
     print("\nqueries per page (uncached / cached):")
     for name, counts in report["queries"].items():
         print(f"  {name:<17} {counts['uncached']} / {counts['cached'] if counts['cached'] is not None else '-'}")

@@ -359,17 +359,19 @@ class CommentForm:
         ]
 
 
+def comment_form_action(html):
+    """Where the article page's comment form posts to (a browser never sends the #fragment)."""
+    return re.search(r'<form method="post" action="([^"#]+)[^"]*" class="comment-form"', html).group(1)
+
+
 def show_form(server, client_ip):
     response = request(server, "GET", server.article_path, client_ip=client_ip)
     assert response.status == 200, (
         f"GET {server.article_path}: {response.status}\n{response.text[:500]}"
     )
-    html = response.text
     return CommentForm(
         cookies=response.cookies(),
-        # A browser never sends the action's #fragment; it only says where to land.
-        action=re.search(r'<form method="post" action="([^"#]+)[^"]*" class="comment-form"', html)
-        .group(1),
+        action=comment_form_action(response.text),
         client_ip=client_ip,
     )
 
