@@ -66,9 +66,12 @@ class ArticleFeed(Feed):
         return article.updated_at
 
     def item_author_name(self, article):
-        if article.author is None:
+        if article.author.is_team:
             return SITE_NAME
-        return feed_text(article.author.get_full_name() or article.author.get_username())
+        return feed_text(article.author.name)
+
+    def item_author_link(self, article):
+        return absolute_url(article.author.get_absolute_url())
 
     def item_categories(self, article):
         return [feed_text(topic.name) for topic in article.topics.all()]

@@ -20,14 +20,13 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from simple_history.signals import pre_create_historical_record
 
-from .models import Article, RecommendedArticle, Reference, Topic
+from .models import Article, Person, RecommendedArticle, Reference, Topic
 
 HistoricalArticle = Article.history.model
 
@@ -46,8 +45,7 @@ DESCRIBED_FIELDS = [
     "allow_comments",
     "featured_image",
     "featured_image_alt",
-    "reviewed_by",
-    "last_reviewed_on",
+    "medical",
     "next_review_due",
     "disclaimer",
 ]
@@ -178,12 +176,12 @@ def _same(name, old, new):
     return old == new
 
 
-def _shown(name, value, users):
+def _shown(name, value, people):
     if value in (None, ""):
         return "(empty)"
     if name == "author":
-        user = users.get(value)
-        return (user.get_full_name() or user.get_username()) if user else "a deleted user"
+        person = people.get(value)
+        return person.name if person else "a deleted person"
     if name == "status":
         return Article.Status(value).label
     if name == "kind":
@@ -192,12 +190,12 @@ def _shown(name, value, users):
         return "on" if value else "off"
     if name == "published_at":
         return formats.date_format(timezone.localtime(value), "j F Y, H:i:s")
-    if name in ("last_reviewed_on", "next_review_due"):
+    if name == "next_review_due":
         return formats.date_format(value, "j F Y")
     return str(value)
 
 
-def _field_changes(new, old, users):
+def _field_changes(new, old, people):
     changes = []
     for name in DESCRIBED_FIELDS:
         attname = Article._meta.get_field(name).attname
@@ -218,7 +216,7 @@ def _field_changes(new, old, users):
             changes.append(Change(label, diff=line_diff(before, after)))
         else:
             changes.append(
-                Change(label, old=_shown(name, before, users), new=_shown(name, after, users))
+                Change(label, old=_shown(name, before, people), new=_shown(name, after, people))
             )
     return changes
 
@@ -278,13 +276,13 @@ def _link_changes(new_links, old_links):
     ]
 
 
-def describe(new, old, users=None):
+def describe(new, old, people=None):
     """What changed from version `old` to version `new`, as a list of Change."""
-    if users is None:
-        users = get_user_model().objects.in_bulk(
+    if people is None:
+        people = Person.objects.in_bulk(
             {version.author_id for version in (new, old) if version.author_id}
         )
-    return _field_changes(new, old, users) + _link_changes(new.links, old.links)
+    return _field_changes(new, old, people) + _link_changes(new.links, old.links)
 
 
 def describe_versions(versions):
@@ -304,9 +302,9 @@ def describe_versions(versions):
     )
     pairs = list(zip(versions, [*versions[1:], before_oldest], strict=True))
     author_ids = {v.author_id for pair in pairs for v in pair if v is not None and v.author_id}
-    users = get_user_model().objects.in_bulk(author_ids)
+    people = Person.objects.in_bulk(author_ids)
     for version, previous in pairs:
-        version.changes = [] if previous is None else describe(version, previous, users)
+        version.changes = [] if previous is None else describe(version, previous, people)
     return versions
 
 

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Pillow's own format names, and the extension each is stored under.
@@ -80,6 +81,18 @@ def clean_upload(upload):
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         # verify() checks the structure; a few damaged files only fail when decoded.
         raise ImageRefused("This file is not a JPEG or PNG image, or it is damaged.") from None
+
+
+def cleaned_form_upload(image):
+    """For a form's ImageField: a new upload becomes its cleaned copy; anything else is kept.
+
+    Raises ImageRefused for a file we do not store (the form shows the message).
+    """
+    if not image or not hasattr(image, "content_type"):
+        return image  # unchanged, cleared, or nothing chosen
+    cleaned = clean_upload(image)
+    # Stored re-encoded, without the original's metadata, under a name of ours.
+    return SimpleUploadedFile(cleaned.filename, cleaned.data, f"image/{cleaned.extension}")
 
 
 def _reencode(data, image_format, extension):

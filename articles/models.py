@@ -1,6 +1,5 @@
 from urllib.parse import quote
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
@@ -12,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from .images import upload_path
 from .markdown import DECORATIVE, Unrenderable, images_without_alt, render, render_checked
+from .reviews import review_required, text_digest
 
 DEFAULT_DISCLAIMER = (
     "This article is general information, not medical advice. Talk to your dermatologist "
@@ -97,6 +97,20 @@ class HistoricalArticleLinks(models.Model):
         abstract = True
 
 
+# Kept out of the history: a reverted version gets the article's current review state.
+REVIEW_STATE_FIELDS = [
+    "text_digest",
+    "text_updated_at",
+    "reviewed_text_digest",
+    "last_review",
+    "legacy_review_note",
+]
+# Written only by the review workflow (articles/review_workflow.py), with update():
+# save() leaves them alone, so that an instance loaded before a review was recorded
+# cannot put the old state back when it is saved.
+WORKFLOW_FIELDS = frozenset({"reviewed_text_digest", "last_review", "legacy_review_note"})
+
+
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -147,13 +161,11 @@ class Article(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
+        "articles.Person",
+        on_delete=models.PROTECT,
         related_name="articles",
-        limit_choices_to={"is_staff": True},
-        help_text="Named in the byline. Empty: “By the editorial team”. Saving never changes it.",
+        help_text="Named in the byline, linked to their page; “The editorial team” signs “By the "
+        "editorial team”. Saving never changes it.",
     )
     pinned = models.BooleanField(
         "pin to the top of the home page",
@@ -178,13 +190,32 @@ class Article(models.Model):
         help_text="What the featured image shows, for readers who cannot see it.",
     )
 
-    reviewed_by = models.CharField(
-        max_length=200,
-        blank=True,
-        help_text="Name and credentials of the medical reviewer, e.g. “Dr A. Smith, MD, FAAD”.",
+    medical = models.BooleanField(
+        "medical content",
+        default=True,
+        help_text="Health information readers may act on: it is published, and its text changed, "
+        "only after a medical reviewer approves that text (site pages never are).",
     )
-    last_reviewed_on = models.DateField(null=True, blank=True)
     next_review_due = models.DateField(null=True, blank=True, db_index=True)
+    # The review workflow's state (articles/reviews.py, review_workflow.py): not
+    # editable, not in the history (a revert must not bring back an old review).
+    text_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    text_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reviewed_text_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    last_review = models.ForeignKey(
+        "articles.MedicalReview",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    legacy_review_note = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="What the free-text reviewer fields said before reviews were recorded: "
+        "not a verified review.",
+    )
 
     allow_comments = models.BooleanField(
         default=True, help_text="Untick to close the comments on this article."
@@ -207,7 +238,12 @@ class Article(models.Model):
 
     history = HistoricalRecords(
         bases=[HistoricalArticleLinks],
-        excluded_fields=["body_html", "toc_html", "reading_minutes"],
+        excluded_fields=[
+            "body_html",
+            "toc_html",
+            "reading_minutes",
+            *REVIEW_STATE_FIELDS,
+        ],
     )
 
     objects = ArticleQuerySet.as_manager()
@@ -247,6 +283,21 @@ class Article(models.Model):
     def review_overdue(self):
         return self.next_review_due is not None and self.next_review_due < timezone.localdate()
 
+    @property
+    def current_text_digest(self):
+        """The digest of the title, summary and body as they are on this instance."""
+        return text_digest(self.title, self.summary, self.body)
+
+    @property
+    def needs_medical_review(self):
+        """Medical content under the publishing rule (ARTICLES_REQUIRE_MEDICAL_REVIEW)."""
+        return review_required() and self.medical and not self.is_page
+
+    @property
+    def text_is_reviewed(self):
+        """Whether a reviewer covered exactly the current title, summary and body."""
+        return bool(self.reviewed_text_digest) and self.reviewed_text_digest == self.current_text_digest
+
     def clean(self):
         super().clean()
         errors = {}
@@ -275,10 +326,29 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = _now_to_the_second()
+        if self.author_id is None:
+            # Set once, when the article is made without one; saving never changes an author.
+            from .people import Person
+
+            self.author = Person.objects.editorial_team()
+        digest = self.current_text_digest
+        if digest != self.text_digest:
+            self.text_digest = digest
+            self.text_updated_at = _now_to_the_second()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "text_digest", "text_updated_at"}
         rendered = render(self.body)
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.reading_minutes = rendered.reading_minutes
+        loaded = not self._state.adding and self._state.db is not None  # a row read from the database
+        if loaded and not args and not kwargs.get("force_insert"):
+            if kwargs.get("update_fields") is None:
+                kwargs["update_fields"] = [
+                    field.name
+                    for field in self._meta.concrete_fields
+                    if not field.primary_key and field.name not in WORKFLOW_FIELDS
+                ]
         super().save(*args, **kwargs)
 
     def publish(self):
@@ -385,3 +455,9 @@ class Reference(models.Model):
     @property
     def pubmed_url(self):
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pubmed_id}/" if self.pubmed_id else ""
+
+
+# The people and review models live in their own modules; importing them here
+# registers them with the app, as if they were defined in this file.
+from .people import Person  # noqa: E402, F401
+from .reviews import MedicalReview, ReviewHistoryEntry, Revision  # noqa: E402, F401

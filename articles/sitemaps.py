@@ -1,4 +1,4 @@
-"""/sitemap.xml: the home page, topic pages, every listed article and the site pages.
+"""/sitemap.xml: the home page, topic pages, every listed article, the site pages and people.
 
 The sitemaps framework builds URLs from the request's host (or the Sites
 framework); the public address is SITE_URL, so its scheme and host win here.
@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 
 from .models import Article, Topic
+from .people import Person
+from .reviews import MedicalReview
 
 
 class SiteUrlSitemap(Sitemap):
@@ -80,9 +82,32 @@ class TopicSitemap(SiteUrlSitemap):
         return topic.last_updated
 
 
+class PersonSitemap(SiteUrlSitemap):
+    """The people who signed or medically reviewed a listed article."""
+
+    changefreq = "monthly"
+    priority = 0.3
+
+    def items(self):
+        listed = Article.objects.listed()
+        return (
+            Person.objects.filter(
+                Q(articles__in=listed)
+                | Q(reviews__status=MedicalReview.Status.APPROVED, reviews__article__in=listed)
+            )
+            .distinct()
+            .only("name", "slug", "updated_at")
+            .order_by("name")
+        )
+
+    def lastmod(self, person):
+        return person.updated_at
+
+
 SITEMAPS = {
     "home": HomeSitemap,
     "articles": ArticleSitemap,
     "topics": TopicSitemap,
     "pages": PageSitemap,
+    "people": PersonSitemap,
 }

@@ -1,7 +1,8 @@
 """Absolute addresses on the public site, and the JSON-LD that describes an article.
 
-Everything here is built from the article, its references and SITE_URL: no
-comment, commenter or request data ever reaches it.
+Everything here is built from the article, its references, the people who
+wrote and reviewed it and SITE_URL: no comment, commenter or request data, and
+no staff account (username, email), ever reaches it.
 """
 
 import json
@@ -14,6 +15,8 @@ from django.utils.safestring import mark_safe
 
 from site_project.context_processors import SITE_NAME
 from site_project.dates import iso_datetime
+
+from .reviews import review_status
 
 # What json_script escapes: "</script>" or "<!--" in a title cannot end the script element.
 _SCRIPT_SAFE = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -35,13 +38,43 @@ def _organisation():
     return {"@type": "Organization", "name": SITE_NAME, "url": home}
 
 
-def _author(article):
-    if article.author is None:
-        return _organisation()
-    return {
-        "@type": "Person",
-        "name": article.author.get_full_name() or article.author.get_username(),
+def person_reference(person):
+    """A Person (or, for the editorial team, an Organization) as another page names them."""
+    data = {
+        "@type": "Organization" if person.is_team else "Person",
+        "name": person.name,
+        "url": absolute_url(person.get_absolute_url()),
     }
+    if not person.is_team:
+        data.update(jobTitle=person.role or None, honorificSuffix=person.credentials or None)
+    return {key: value for key, value in data.items() if value}
+
+
+def person_structured_data(person):
+    """schema.org Person (the editorial team: Organization) for a person's own page."""
+    url = absolute_url(person.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        **person_reference(person),
+        "mainEntityOfPage": url,
+        "description": person.bio.strip() or None,
+        "image": absolute_url(person.photo.url) if person.photo else None,
+        "sameAs": person.same_as or None,
+    }
+    if person.registration:
+        data["hasCredential"] = {
+            key: value
+            for key, value in {
+                "@type": "EducationalOccupationalCredential",
+                "credentialCategory": "Professional registration",
+                "name": person.registration,
+                "url": person.registration_url or None,
+            }.items()
+            if value
+        }
+    if person.is_team:
+        data["parentOrganization"] = _organisation()
+    return {key: value for key, value in data.items() if value not in (None, "", [])}
 
 
 def _citation(reference):
@@ -53,11 +86,17 @@ def _citation(reference):
 
 
 def article_structured_data(article):
-    """A schema.org MedicalWebPage (with Article's fields) for `article`, as a dict."""
+    """A schema.org MedicalWebPage (with Article's fields) for `article`, as a dict.
+
+    `lastReviewed` and `reviewedBy` describe a review only while the current
+    text is the text reviewed (articles/reviews.py review_status).
+    """
     url = absolute_url(article.get_absolute_url())
+    review = review_status(article)
+    reviewed = review is not None and review.is_reviewed
     data = {
         "@context": "https://schema.org",
-        "@type": "MedicalWebPage",
+        "@type": "MedicalWebPage" if article.medical else "Article",
         "url": url,
         "mainEntityOfPage": url,
         "headline": article.title,
@@ -65,14 +104,12 @@ def article_structured_data(article):
         "description": article.summary,
         "image": absolute_url(article.featured_image.url) if article.featured_image else None,
         "inLanguage": _language_tag(settings.LANGUAGE_CODE),
-        "author": _author(article),
+        "author": person_reference(article.author),
         "publisher": _organisation(),
         "datePublished": iso_datetime(article.published_at) or None,
         "dateModified": iso_datetime(article.updated_at) or None,
-        "lastReviewed": iso_datetime(article.last_reviewed_on) or None,
-        "reviewedBy": (
-            {"@type": "Person", "name": article.reviewed_by} if article.reviewed_by else None
-        ),
+        "lastReviewed": iso_datetime(review.reviewed_on) if reviewed else None,
+        "reviewedBy": person_reference(review.reviewer) if reviewed else None,
         "keywords": [topic.name for topic in article.topics.all()],
         "citation": [_citation(reference) for reference in article.references.all()],
     }

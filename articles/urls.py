@@ -3,7 +3,7 @@ from django.urls import path
 
 from site_project.shared_pages import shared_page
 
-from . import views
+from . import people_views, views
 from .feeds import ArticleFeed, AtomArticleFeed, TopicFeed
 from .sitemaps import SITEMAPS
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("", shared_page(views.ArticleListView.as_view()), name="list"),
     path("articles/<slug:slug>/", shared_page(views.ArticleDetailView.as_view()), name="detail"),
     path("pages/<slug:slug>/", shared_page(views.PageDetailView.as_view()), name="page"),
+    path("people/<slug:slug>/", shared_page(people_views.PersonDetailView.as_view()), name="person"),
     path("feed/", shared_page(ArticleFeed()), name="feed"),
     path("feed/atom/", shared_page(AtomArticleFeed()), name="atom-feed"),
     path("topics/", shared_page(views.TopicListView.as_view()), name="topics"),

@@ -11,7 +11,11 @@ from site_project.shared_pages import has_session
 
 from . import search
 from .models import Article, Topic
+from .reviews import review_status
 from .structured_data import absolute_url
+
+# The newest entries of an article's public review history shown under it.
+REVIEW_HISTORY_SHOWN = 50
 
 
 def can_preview_drafts(request):
@@ -43,7 +47,9 @@ class ArticleDetailView(DetailView):
 
     def get_queryset(self):
         """Articles and site pages this visitor may see (the comment form posts to either)."""
-        articles = Article.objects.select_related("author").prefetch_related("topics", "references")
+        articles = Article.objects.select_related(
+            "author", "last_review__reviewer"
+        ).prefetch_related("topics", "references")
         if can_preview_drafts(self.request):
             return articles
         return articles.published()
@@ -88,6 +94,14 @@ class ArticleDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context["recommendations"] = list(self.object.published_recommendations())
         context["is_preview"] = not self.object.is_published
+        context["review"] = review = review_status(self.object)
+        if review is not None:
+            # The article's public change log: one query, whatever its length.
+            context["review_history"] = list(
+                self.object.review_history.select_related("review__reviewer")[
+                    :REVIEW_HISTORY_SHOWN
+                ]
+            )
         return context
 
 

@@ -10,9 +10,13 @@ def ensure_group(apps, name, permissions):
     lets a data migration on a fresh database grant them straight away.
     """
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # A migration's app configs have no models module, which create_permissions()
+        # requires; the project's own (a test helper passes them) keep theirs, or
+        # the next migrate or test flush would skip their permissions.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

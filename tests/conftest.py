@@ -105,6 +105,15 @@ def editors_group():
     return Group.objects.get(name="Editors")
 
 
+def reviewers_group():
+    """The Medical reviewers group as the migrations make it (see moderators_group)."""
+    from django.apps import apps
+
+    from articles.roles import ensure_medical_reviewers
+
+    return ensure_medical_reviewers(apps)
+
+
 def _staff(username, group=None, **extra):
     user = User.objects.create_user(
         username, f"{username}@staff.example", "a-long-test-password", is_staff=True, **extra
@@ -138,6 +147,70 @@ def superuser(db):
 def editor_client(client, editor):
     client.force_login(editor)
     return client
+
+
+# People and medical reviews
+
+
+@pytest.fixture
+def make_person(db):
+    from articles.models import Person
+
+    counter = iter(range(1, 100_000))
+
+    def make(**fields):
+        n = next(counter)
+        fields.setdefault("name", f"Person {n}")
+        fields.setdefault("slug", f"person-{n}")
+        return Person.objects.create(**fields)
+
+    return make
+
+
+@pytest.fixture
+def reviewer(db, make_person):
+    """A medical reviewer: a staff account in the group, linked to the person readers see."""
+    user = User.objects.create_user(
+        "reviewer", "reviewer@staff.example", "a-long-test-password", is_staff=True,
+        first_name="Rae", last_name="Reviewer",
+    )  # fmt: skip
+    user.groups.add(reviewers_group())
+    make_person(
+        name="Dr Rae Reviewer",
+        slug="dr-rae-reviewer",
+        credentials="MD, FAAD",
+        role="Consultant dermatologist",
+        user=user,
+    )
+    return user
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.force_login(reviewer)
+    return client
+
+
+@pytest.fixture
+def record_review(db):
+    """record(article, reviewer_user, on=date): a review requested and approved through the workflow."""
+    from datetime import datetime, time
+
+    from articles.review_workflow import approve, request_review
+    from articles.reviews import ReviewHistoryEntry
+
+    def record(article, reviewer_user, on=None, requested_by=None):
+        review = request_review(article, reviewer_user.person, requested_by)
+        review = approve(review, reviewer_user)
+        if on is not None:
+            moment = timezone.make_aware(datetime.combine(on, time(9, 0)))
+            type(review).objects.filter(pk=review.pk).update(decided_at=moment)
+            ReviewHistoryEntry.objects.filter(review=review).update(at=moment)
+            review.decided_at = moment
+        article.refresh_from_db()
+        return review
+
+    return record
 
 
 # Comments

@@ -10,7 +10,7 @@ from django.utils import timezone
 from PIL import Image
 from pytest_django.asserts import assertContains, assertNotContains
 
-from articles.models import Article
+from articles.models import Article, Person
 
 from .test_articles_admin import ADD, article_form, change_url
 
@@ -62,10 +62,16 @@ class TestTheEditor:
         )  # still django-markdownx underneath
         assert "<script>" not in response.content.decode()  # the CSP allows no inline script
 
-    def test_the_add_form_names_its_writer_as_the_author(self, editor_client, editor):
+    def test_the_add_form_names_its_writer_as_the_author(self, editor_client, editor, make_person):
+        writer = make_person(name="Eda Editor", user=editor)
         response = editor_client.get(ADD)
-        assert response.context["adminform"].form.initial["author"] == editor.pk
+        assert response.context["adminform"].form.initial["author"] == writer.pk
         assertContains(response, "The editorial team")  # the choice for an unsigned article
+
+    def test_a_writer_without_a_person_starts_with_the_editorial_team(self, editor_client):
+        response = editor_client.get(ADD)
+        team = Person.objects.editorial_team()
+        assert response.context["adminform"].form.initial["author"] == team.pk
 
 
 @pytest.mark.django_db
@@ -235,7 +241,7 @@ class TestSitePagesInTheAdmin:
         data = article_form(
             title="About us", slug="about", body="Who we are.", status="published", kind="page"
         )
-        for name in ("allow_comments", "reviewed_by", "last_reviewed_on", "next_review_due"):
+        for name in ("allow_comments", "next_review_due"):
             data.pop(name)
         data.pop("references-TOTAL_FORMS"), data.pop("references-INITIAL_FORMS")
 

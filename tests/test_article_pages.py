@@ -58,20 +58,21 @@ class TestArticleList:
 
 @pytest.mark.django_db
 class TestArticlePage:
-    def test_shows_the_article_with_its_title_as_the_only_h1(self, client, make_article):
+    def test_shows_the_article_with_its_title_as_the_only_h1(
+        self, client, make_article, reviewer, record_review
+    ):
         article = make_article(
             title="Isotretinoin dosing",
             body="## First\n\ntext\n\n### Sub\n\nmore",
-            reviewed_by="Dr A. Reviewer, MD",
-            last_reviewed_on=timezone.localdate(),
         )
+        record_review(article, reviewer)
         response = client.get(article.get_absolute_url())
 
         assert response.status_code == 200
         tags = outline(response)
         assert [t for t, _ in tags].count("h1") == 1
         assertContains(response, '<h1 id="article-title">Isotretinoin dosing</h1>', html=True)
-        assertContains(response, "Medically reviewed by Dr A. Reviewer, MD")
+        assertContains(response, "Medically reviewed by <a href=\"/people/dr-rae-reviewer/\">Dr Rae Reviewer</a>, MD, FAAD")
         assertContains(response, "min read")
         assertContains(response, 'href="#first"')  # the table of contents
         for landmark in ("header", "main", "footer", "nav"):

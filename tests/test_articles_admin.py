@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from articles.models import Article, RecommendedArticle
+from articles.models import Article, Person, RecommendedArticle
 
 CHANGELIST = reverse("admin:articles_article_changelist")
 ADD = reverse("admin:articles_article_add")
@@ -40,10 +40,8 @@ def article_form(article=None, links=(), **overrides):
         "status": "draft",
         "published_at_0": "",
         "published_at_1": "",
-        "author": "",
+        "author": str(Person.objects.editorial_team().pk),
         "allow_comments": "on",
-        "reviewed_by": "",
-        "last_reviewed_on": "",
         "next_review_due": "",
     }
     for prefix in inline_prefixes():
@@ -53,6 +51,7 @@ def article_form(article=None, links=(), **overrides):
     if article is not None:
         for name in ("title", "slug", "summary", "body", "status"):
             data[name] = getattr(article, name)
+        data["author"] = str(article.author_id)
     for index, recommended in enumerate(links):
         data[f"recommendation_links-{index}-recommended"] = str(recommended.pk)
         data[f"recommendation_links-{index}-position"] = str(index + 1)
@@ -85,7 +84,7 @@ class TestEditorsUseTheAdmin:
 
     def test_the_list_shows_status_dates_and_author_columns(self, editor_client, article, draft):
         response = editor_client.get(CHANGELIST)
-        for column in ("Status", "Published at", "Next review due", "Author"):
+        for column in ("Status", "Published at", "Medical review · next due", "Author"):
             assertContains(response, column)
         assertContains(response, "Publish selected articles now")
         assertContains(response, "Unpublish selected articles")
@@ -97,20 +96,22 @@ class TestEditorsUseTheAdmin:
         assertContains(response, "/admin-tools/markdown/preview/")
         assert "recommendation_links" in management_forms(response)
 
-    def test_an_editor_writes_and_schedules_an_article(self, editor_client, editor):
-        # The add form names its writer as the author (see test_bylines.py); the browser posts it.
+    def test_an_editor_writes_and_schedules_an_article(self, editor_client, editor, make_person):
+        # The add form names its writer's person as the author (see test_bylines.py); the browser posts it.
+        writer = make_person(name="Eda Editor", user=editor)
         response = editor_client.post(
             ADD,
             article_form(
                 status="published",
                 published_at_0="2099-01-01",
                 published_at_1="09:00:00",
-                author=str(editor.pk),
+                author=str(writer.pk),
             ),
         )
         assert response.status_code == 302, response.context["errors"] if response.context else ""
         article = Article.objects.get(slug="managing-dry-lips")
-        assert article.author == editor
+        assert article.author == writer
+        assert not article.medical  # the box was not ticked; a medical one waits for review
         assert article.is_scheduled
         assert '<h2 id="lips">' in article.body_html
 
@@ -160,7 +161,9 @@ class TestEditorsUseTheAdmin:
         assert response.status_code == 200
         assert response.json()["results"][0]["text"] == "Published article"
 
-    def test_publish_and_unpublish_actions(self, editor_client, draft, article):
+    def test_publish_and_unpublish_actions(self, editor_client, make_article, article):
+        # Not medical content: a medical draft needs a review first (tests/test_medical_review.py).
+        draft = make_article(status=Article.Status.DRAFT, medical=False)
         response = editor_client.post(
             CHANGELIST, {"action": "publish_now", "_selected_action": [draft.pk]}, follow=True
         )
@@ -172,7 +175,9 @@ class TestEditorsUseTheAdmin:
         article.refresh_from_db()
         assert article.status == Article.Status.DRAFT
 
-    def test_history_shows_what_changed_and_reverts(self, editor_client, article):
+    def test_history_shows_what_changed_and_reverts(self, editor_client, make_article):
+        # Not medical content: a medical article's changes wait for review (test_medical_review.py).
+        article = make_article(medical=False)
         original_title = article.title
         editor_client.post(change_url(article), article_form(article, title="A new title"))
         article.refresh_from_db()

@@ -203,10 +203,12 @@ def test_the_article_page_query_count_does_not_grow_with_comments(
     # An anonymous reader: at most 6 queries, the same for 50 and for 2,000
     # comments; the same page again within its lifetime comes from the cache.
     assert counts[50] == counts[2000]
-    assert counts[0] <= counts[50] <= 7  # TODO(merge): back to 6
+    # TODO(merge): back to 6, then 7 with the medical review history (issue 12: one query
+    # for that section; the author and reviewer people come with the article, no query).
+    assert counts[0] <= counts[50] <= 8
     assert counts["0 again"] == counts["50 again"] == counts["2000 again"] == 0
     cache.clear()
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = Client().get(url, {"cpage": 3})
     assert len(comment_ids(comments_section(response))) == 150
 

@@ -39,13 +39,15 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from articles import markdown as markdown_module
+from articles import review_workflow
 from articles.admin import ReferenceForm
 from articles.markdown import Unrenderable, render, render_checked
-from articles.models import Article, Reference, Topic
+from articles.models import Article, MedicalReview, Person, Reference, Topic
 from comments.models import Comment
 from comments.moderation import approve_comment
 from comments.text import render_comment_text
 
+from .conftest import reviewers_group
 from .html_safety import unsafe_parts
 
 # Function-scoped fixtures (client, article, settings) are shared by the examples
@@ -510,7 +512,10 @@ def hostile_site(db, client):
     set_to(text) writes `text` into each field (plus a search word), saves, and
     empties the page cache; pages() renders everything that shows them.
     """
-    author = User.objects.create_user("author", "author@staff.example", is_staff=True)
+    author = Person.objects.create(name="Harmless author", slug="hostile-author")
+    reviewer_user = User.objects.create_user("rev", "rev@staff.example", None, is_staff=True)
+    reviewer_user.groups.add(reviewers_group())
+    reviewer = Person.objects.create(name="Harmless reviewer", slug="hostile-reviewer", user=reviewer_user)
     topic = Topic.objects.create(
         name="Harmless topic", slug="hostile-topic", description="Harmless."
     )
@@ -521,10 +526,14 @@ def hostile_site(db, client):
         body="Harmless body zebra.",
         status=Article.Status.PUBLISHED,
         author=author,
-        reviewed_by="Dr Harmless",
         disclaimer="Harmless disclaimer.",
     )
     article.topics.add(topic)
+    review = review_workflow.approve(
+        review_workflow.request_review(article, reviewer, None, note="Harmless note."),
+        reviewer_user,
+        note="Harmless decision.",
+    )
     reference = Reference.objects.create(
         article=article, title="Harmless reference", url="https://example.com/"
     )
@@ -544,8 +553,13 @@ def hostile_site(db, client):
 
     class Site:
         def set_to(self, text):
-            author.first_name = text[:150]
-            author.save()
+            for person in (author, reviewer):
+                person.name, person.role, person.registration = text[:150], text[:150], text[:150]
+                person.credentials, person.bio = text[:100], text
+                person.save()
+            MedicalReview.objects.filter(pk=review.pk).update(
+                request_note=text[:500], note=text
+            )
             topic.name, topic.description = text[:100], text
             topic.save()
             reference.title = text[:500]
@@ -553,7 +567,6 @@ def hostile_site(db, client):
             article.title = text[:190] + " zebra"
             article.summary = text[:290] + " zebra"
             article.body = text + "\n\nzebra"
-            article.reviewed_by = text[:200]
             article.disclaimer = text
             article.save()  # after the topic: the article's version moves with it
             for comment in (approved, held):
@@ -574,6 +587,8 @@ def hostile_site(db, client):
                 "topic page": topic.get_absolute_url(),
                 "search results": "/search/?q=zebra",
                 "year archive": f"/archive/{article.published_at.year}/",
+                "author's page": author.get_absolute_url(),
+                "reviewer's page": reviewer.get_absolute_url(),
             }
             return {name: _get(Client(), url) for name, url in urls.items()}
 
@@ -589,6 +604,10 @@ def hostile_site(db, client):
                 "article changelist": (editors, "/admin/articles/article/"),
                 "topic changelist": (editors, "/admin/articles/topic/"),
                 "article change form": (editors, f"/admin/articles/article/{article.pk}/change/"),
+                "people": (editors, "/admin/articles/person/"),
+                "person change form": (editors, f"/admin/articles/person/{author.pk}/change/"),
+                "medical reviews": (editors, "/admin/articles/medicalreview/?show=all"),
+                "review page": (editors, f"/admin/articles/medicalreview/{review.pk}/review/"),
                 "moderation queue": (moderators, "/admin/comments/comment/?status=all"),
                 "comment change form": (
                     moderators,

@@ -32,12 +32,15 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from articles import review_workflow
 from articles.management.commands.load_guide import GUIDE_SLUG
-from articles.models import Article, Reference, Topic
+from articles.models import Article, Person, Reference, Topic
 from comments.models import Comment
 from comments.visitor import SESSION_KEY
 from site_project.dates import iso_datetime
 from site_project.errors import bad_request, permission_denied, server_error
+
+from .conftest import reviewers_group
 
 JAVA = shutil.which("java")
 
@@ -147,6 +150,10 @@ PAGES = [
     ("413", lambda site: error_page(RequestDataTooBig())),
     ("500", lambda site: error_page(ValueError("a bug"))),
     ("503", lambda site: error_page(OperationalError("connection refused"))),
+    ("person page (a reviewer)", lambda site: site.get("/people/dr-example/")),
+    ("person page (an author)", lambda site: site.get("/people/wren-writer/")),
+    ("the editorial team's page", lambda site: site.get("/people/editorial-team/")),
+    ("article updated after its review", lambda site: site.get("/articles/changed/")),
     ("guide with 50 comments", lambda site: (site.add_comments(50), site.get(guide_url(site)))[1]),
 ]
 
@@ -163,10 +170,29 @@ def _build_site():
         doi="10.1000/xyz123",
         pubmed_id="12345678",
     )
-    guide.author = User.objects.create_user("writer", first_name="Wren", last_name="Writer")
-    guide.reviewed_by = "Dr Example, dermatologist"
-    guide.last_reviewed_on = date(2026, 1, 15)
+    guide.author = Person.objects.create(
+        name="Wren Writer", slug="wren-writer", credentials="MSc", role="Health writer",
+        bio="Wren writes about skin.\n\nShe trained as a pharmacist.",
+        profile_urls="https://orcid.org/0000-0002-1825-0097",
+    )  # fmt: skip
     guide.save()
+    reviewer = User.objects.create_user("reviewer", is_staff=True)
+    reviewer.groups.add(reviewers_group())
+    Person.objects.create(
+        name="Dr Example", slug="dr-example", credentials="MD, FAAD",
+        role="Consultant dermatologist", bio="Twenty years of acne clinics.",
+        registration="GMC 1234567", registration_url="https://www.gmc-uk.org/doctors/1234567",
+        user=reviewer,
+    )  # fmt: skip
+    review_workflow.approve(review_workflow.request_review(guide, reviewer.person, None), reviewer)
+    changed = Article.objects.create(
+        title="Changed after its review", slug="changed", summary="s", body="Reviewed text.",
+        status=Article.Status.PUBLISHED, next_review_due=date(2026, 1, 1),
+    )  # fmt: skip
+    review_workflow.approve(review_workflow.request_review(changed, reviewer.person, None), reviewer)
+    changed.body = "Text changed since."
+    changed.save()
+    review_workflow.record_unreviewed_update(changed, override=True)
     return Site(client=Client(), guide=guide, topic=topic)
 
 
@@ -246,9 +272,10 @@ ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d[^\"<\s]*")
 
 
 @pytest.mark.django_db
-def test_dates_in_a_page_have_no_fraction_of_a_second(client, article, make_comment):
-    article.last_reviewed_on, article.reviewed_by = date(2026, 1, 15), "Dr Example"
-    article.save()
+def test_dates_in_a_page_have_no_fraction_of_a_second(
+    client, article, make_comment, reviewer, record_review
+):
+    record_review(article, reviewer, on=date(2026, 1, 15))
     make_comment(article)
     pending = make_comment(article, status=Comment.Status.PENDING)
     session = client.session

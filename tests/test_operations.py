@@ -274,6 +274,24 @@ class TestAddStaff:
         assert bob.is_staff and not bob.has_usable_password()
         assert "changepassword bob" in out.getvalue()
 
+    def test_a_medical_reviewer_is_a_person_readers_see_linked_to_the_account(self, client):
+        out = StringIO()
+        call_command(
+            "add_staff", "rae", "--role", "reviewer", "--email", "rae@example.org",
+            "--name", "Dr Rae Reviewer", "--credentials", "MD, FAAD", "--no-password", stdout=out,
+        )  # fmt: skip
+        rae = User.objects.get(username="rae")
+        assert list(rae.groups.values_list("name", flat=True)) == ["Medical reviewers"]
+        assert rae.person.name == "Dr Rae Reviewer" and rae.person.credentials == "MD, FAAD"
+        assert rae.has_perm("articles.record_review") and not rae.has_perm("articles.change_article")
+        assert "/people/dr-rae-reviewer/" in out.getvalue()
+        assert client.get("/people/dr-rae-reviewer/").status_code == 200
+
+    def test_a_reviewer_needs_a_name(self):
+        with pytest.raises(CommandError, match="--name"):
+            call_command("add_staff", "rae", "--role", "reviewer", "--no-password")
+        assert not User.objects.filter(username="rae").exists()
+
     @pytest.mark.parametrize(
         ("arguments", "message"),
         [

@@ -51,6 +51,7 @@ def public_urls(article):
         f"/archive/{year}/",
         f"/archive/{year}/{month:02d}/",
         "/search/?q=zebra",
+        "/people/editorial-team/",
         "/feed/",
         "/feed/atom/",
         "/topics/dosing/feed/",

@@ -101,6 +101,8 @@ class TestThePage:
             "medically reviewed",
             "Medical disclaimer",
             "By the editorial team",
+            'rel="author"',
+            "Review history",
             'class="comment-form"',
             "Leave a Reply",
             "MedicalWebPage",

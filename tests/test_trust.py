@@ -12,7 +12,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from articles.admin import ReferenceForm
-from articles.models import DEFAULT_DISCLAIMER, Article, Reference, Topic
+from articles.models import DEFAULT_DISCLAIMER, Article, Person, Reference, Topic
 
 SITE_URL = "https://blog.example.org"
 
@@ -61,13 +61,11 @@ def structured_data(response):
 
 
 @pytest.fixture
-def reviewed(make_article, editor):
+def reviewed(make_article, editor, make_person, reviewer, record_review):
     article = make_article(
         title="Isotretinoin and dry skin",
         summary="Why it happens and what helps.",
-        author=editor,
-        reviewed_by="Dr Ada Reviewer, MD, FAAD",
-        last_reviewed_on=date(2026, 1, 15),
+        author=make_person(name="Eda Editor", slug="eda-editor", user=editor),
         next_review_due=timezone.localdate() + timedelta(days=200),
     )
     article.topics.add(Topic.objects.create(name="Side effects", slug="side-effects"))
@@ -85,6 +83,8 @@ def reviewed(make_article, editor):
         pubmed_id="31017924",
         position=1,
     )
+    record_review(article, reviewer, on=date(2026, 1, 15))
+    article.refresh_from_db()
     return article
 
 
@@ -92,8 +92,11 @@ def reviewed(make_article, editor):
 class TestWhoAndWhen:
     def test_the_page_names_author_reviewer_and_review_date(self, client, reviewed):
         response = client.get(reviewed.get_absolute_url())
-        assertContains(response, "By Eda Editor")
-        assertContains(response, "Medically reviewed by Dr Ada Reviewer, MD, FAAD on")
+        assertContains(response, 'By <a href="/people/eda-editor/" rel="author">Eda Editor</a>')
+        assertContains(
+            response,
+            'Medically reviewed by <a href="/people/dr-rae-reviewer/">Dr Rae Reviewer</a>, MD, FAAD on',
+        )
         assertContains(response, '<time datetime="2026-01-15">15 January 2026</time>', html=True)
 
     def test_an_unreviewed_article_says_so(self, client, article):
@@ -264,10 +267,8 @@ def article_admin_post(response, **fields):
         "status": "published",
         "published_at_0": "2026-01-01",
         "published_at_1": "09:00:00",
-        "author": "",
+        "author": str(Person.objects.editorial_team().pk),
         "allow_comments": "on",
-        "reviewed_by": "",
-        "last_reviewed_on": "",
         "next_review_due": "",
         "disclaimer": DEFAULT_DISCLAIMER,
     }
@@ -355,12 +356,22 @@ class TestStructuredData:
         assert data["url"] == url
         assert data["mainEntityOfPage"] == url
         assert data["inLanguage"] == "en-GB"
-        assert data["author"] == {"@type": "Person", "name": "Eda Editor"}
+        assert data["author"] == {
+            "@type": "Person",
+            "name": "Eda Editor",
+            "url": f"{SITE_URL}/people/eda-editor/",
+        }
         assert data["publisher"] == {"@type": "Organization", "name": "Clear Skin Notes", "url": f"{SITE_URL}/"}
         assert data["datePublished"] == reviewed.published_at.isoformat(timespec="seconds")
         assert data["dateModified"] == reviewed.updated_at.isoformat(timespec="seconds")
         assert data["lastReviewed"] == "2026-01-15"
-        assert data["reviewedBy"] == {"@type": "Person", "name": "Dr Ada Reviewer, MD, FAAD"}
+        assert data["reviewedBy"] == {
+            "@type": "Person",
+            "name": "Dr Rae Reviewer",
+            "url": f"{SITE_URL}/people/dr-rae-reviewer/",
+            "jobTitle": "Consultant dermatologist",
+            "honorificSuffix": "MD, FAAD",
+        }
         assert data["keywords"] == ["Side effects"]
         assert data["citation"] == [
             {
@@ -377,7 +388,11 @@ class TestStructuredData:
 
     def test_without_author_review_or_references(self, client, article):
         data = structured_data(client.get(article.get_absolute_url()))
-        assert data["author"] == {"@type": "Organization", "name": "Clear Skin Notes", "url": f"{SITE_URL}/"}
+        assert data["author"] == {
+            "@type": "Organization",
+            "name": "The editorial team",
+            "url": f"{SITE_URL}/people/editorial-team/",
+        }
         for absent in ("lastReviewed", "reviewedBy", "citation", "keywords"):
             assert absent not in data
 

@@ -6,7 +6,11 @@ from django.utils.html import format_html
 
 from articles.models import Article, Topic
 from articles.structured_data import absolute_url as _absolute_url
-from articles.structured_data import article_structured_data, json_ld_script
+from articles.structured_data import (
+    article_structured_data,
+    json_ld_script,
+    person_structured_data,
+)
 from site_project.shared_pages import has_session
 
 register = template.Library()
@@ -22,6 +26,12 @@ def absolute_url(path):
 def article_json_ld(article):
     """The article's JSON-LD block (the page's only inline script, and it is data)."""
     return json_ld_script(article_structured_data(article))
+
+
+@register.simple_tag
+def person_json_ld(person):
+    """A person's JSON-LD block: Person, or Organization for the editorial team."""
+    return json_ld_script(person_structured_data(person))
 
 
 @register.simple_tag

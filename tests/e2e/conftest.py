@@ -129,7 +129,7 @@ def _plain_http_live_server():
 
 @pytest.fixture
 def staff_groups(transactional_db):
-    """The Editors and Moderators groups the migrations make, made again if a browser test emptied them.
+    """The staff groups the migrations make, made again if a browser test emptied them.
 
     Browser tests are transactional: each ends by emptying every table, groups
     included. (Serialized rollback cannot bring them back: Playwright's sync
@@ -140,12 +140,13 @@ def staff_groups(transactional_db):
 
     from django.contrib.auth.models import Group, Permission
 
-    from articles.roles import EDITOR_PERMISSIONS
+    from articles.roles import EDITOR_PERMISSIONS, MEDICAL_REVIEWERS, REVIEWER_PERMISSIONS
 
     moderators = importlib.import_module("comments.migrations.0002_moderators_group")
     for name, permissions in (
         ("Editors", EDITOR_PERMISSIONS),
         ("Moderators", moderators.MODERATOR_PERMISSIONS),
+        (MEDICAL_REVIEWERS, REVIEWER_PERMISSIONS),
     ):
         group, created = Group.objects.get_or_create(name=name)
         if created:

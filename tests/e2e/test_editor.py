@@ -102,6 +102,8 @@ def test_the_preview_looks_like_the_public_page(site, new_context, csp_violation
         ]
     }
     page.locator("select[name=status]").select_option("published")
+    # Not medical content, so it is published at once (medical articles are reviewed first).
+    page.get_by_label("Medical content", exact=True).uncheck()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
 

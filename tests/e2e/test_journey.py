@@ -144,6 +144,9 @@ def test_the_whole_journey(site, new_context, screenshot_dir, csp_violations):
     expect(preview.locator("li")).to_have_count(2)
     shoot(editor, screenshot_dir, "10-editor-live-preview")
     editor.locator("select[name=status]").select_option("published")
+    # Not medical content, so it is published at once (medical articles are reviewed first:
+    # tests/e2e/test_medical_review.py).
+    editor.get_by_label("Medical content", exact=True).uncheck()
     editor.get_by_role("button", name="Save", exact=True).click()
     expect(editor.locator(".messagelist")).to_contain_text("was added successfully")
     shoot(editor, screenshot_dir, "11-editor-saved")

@@ -3,6 +3,12 @@
 On a site where the guide exists, a run changes nothing at all (its text,
 byline, pin and recommended articles stay as editors left them) unless
 --reset is given, and says so.
+
+The guide is medical content published as the site owner supplied it, by
+the editorial team and with no reviewer: that is the truth, so the command
+records it as published without a medical review (like a superuser's
+override), and the page says it has not yet been reviewed until a reviewer
+records a review through the workflow.
 """
 
 from dataclasses import dataclass
@@ -12,10 +18,17 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from articles.history import record_links
-from articles.models import Article, RecommendedArticle
+from articles.models import Article, Person, RecommendedArticle
+from articles.review_workflow import (
+    discard_revision,
+    pending_revision,
+    record_unreviewed_publication,
+    record_unreviewed_update,
+)
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 GUIDE_SLUG = "isotretinoin-journey-20-mg-40-mg-and-beyond"
+UNREVIEWED_PUBLICATION = "Published by load_guide, as supplied, without a medical review"
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,8 @@ class Shipped:
             "body": self.body,
             "kind": self.kind,
             "status": Article.Status.PUBLISHED,
-            "author": None,
+            "author": Person.objects.editorial_team(),
+            "medical": not is_page,
             "pinned": not is_page,
             "allow_comments": not is_page,
         }
@@ -123,10 +137,18 @@ class Command(BaseCommand):
 
     def create(self, shipped):
         article = Article(slug=shipped.slug, **shipped.fields())
-        article._change_reason = "Published by load_guide"
+        article._change_reason = (
+            "Published by load_guide" if article.is_page else UNREVIEWED_PUBLICATION
+        )
         article.save()
         what = "site page" if article.is_page else "article, pinned to the top of the home page"
         self.stdout.write(f"Published “{article}” ({what}).")
+        if article.medical:
+            record_unreviewed_publication(article, override=True, note=UNREVIEWED_PUBLICATION)
+            self.stdout.write(
+                "It is published without a medical review, and says so: ask a medical reviewer "
+                "to review it (admin: the article's “Request medical review”)."
+            )
         return article
 
     def reset(self, guide):
@@ -153,17 +175,26 @@ class Command(BaseCommand):
     def restore(self, shipped, article, links_changed=False):
         if article is None:
             return self.create(shipped)
+        pending = pending_revision(article)
+        if pending is not None:
+            discard_revision(pending)
+            self.stdout.write(f"Discarded the changes to “{article}” that were waiting for review.")
         wanted = shipped.fields()
         changed = [name for name, value in wanted.items() if getattr(article, name) != value]
         if not changed and not links_changed:
             self.stdout.write(f"“{article}” is as shipped.")
             return article
+        text_before = article.text_digest
         for name in changed:
             setattr(article, name, wanted[name])
         article._change_reason = "Reset by load_guide --reset"
         article.save()
         if changed:
             self.stdout.write(f"Reset “{article}”: {', '.join(changed)}.")
+        if article.medical and article.text_digest != text_before and not article.text_is_reviewed:
+            record_unreviewed_update(
+                article, override=True, note="Text reset by load_guide --reset, not reviewed"
+            )
         return article
 
     @staticmethod

@@ -1,4 +1,10 @@
-"""Create an editor or a moderator: a staff account in that role's group."""
+"""Create an editor, a moderator or a medical reviewer: a staff account in that role's group.
+
+A medical reviewer is also a person readers see ("Medically reviewed by Dr
+Ada Smith, MD"): `--name` (and `--credentials`) create that person, linked
+to the account, which is what lets them record their own reviews. An editor
+given `--name` gets a person too, to sign their articles.
+"""
 
 import getpass
 import sys
@@ -9,21 +15,33 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from articles.people import Person
+
 # Role on the command line -> the group a migration creates with its permissions.
-ROLES = {"editor": "Editors", "moderator": "Moderators"}
+ROLES = {"editor": "Editors", "moderator": "Moderators", "reviewer": "Medical reviewers"}
 PASSWORD_TRIES = 3
 
 
 class Command(BaseCommand):
     help = (
-        "Create a staff user who logs into /admin/ as an editor (articles) or a moderator "
-        "(the comment queue). Asks for the password twice, unless --no-password is given."
+        "Create a staff user who logs into /admin/ as an editor (articles), a moderator "
+        "(the comment queue) or a medical reviewer (records reviews; needs --name). Asks for the "
+        "password twice, unless --no-password is given."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=sorted(ROLES), help="what they do")
-        parser.add_argument("--email", default="", help="their address (moderators are emailed)")
+        parser.add_argument(
+            "--email", default="", help="their address (moderators and reviewers are emailed)"
+        )
+        parser.add_argument(
+            "--name",
+            default="",
+            help="the name readers see, e.g. \"Dr Ada Smith\": creates their public person "
+            "(required for a reviewer)",
+        )
+        parser.add_argument("--credentials", default="", help='shown after the name, e.g. "MD, FAAD"')
         parser.add_argument(
             "--no-password",
             action="store_true",
@@ -31,8 +49,14 @@ class Command(BaseCommand):
             "`manage.py changepassword USERNAME`",
         )
 
-    def handle(self, *args, username, role, email, no_password, **options):
+    def handle(self, *args, username, role, email, no_password, name, credentials, **options):
         User = get_user_model()
+        name = name.strip()
+        if role == "reviewer" and not name:
+            raise CommandError(
+                "A medical reviewer is named on the articles they review: give --name "
+                '"Dr Ada Smith" (and --credentials "MD, FAAD").'
+            )
         if User.objects.filter(username=username).exists():
             raise CommandError(
                 f"A user named {username!r} exists already. To change their role, edit "
@@ -42,8 +66,11 @@ class Command(BaseCommand):
         if group is None:
             raise CommandError(f"There is no {ROLES[role]} group: run `manage.py migrate` first.")
         user = User(username=username, email=email, is_staff=True)
+        person = Person(name=name, credentials=credentials.strip()) if name else None
         try:
             user.full_clean(exclude=["password"])
+            if person is not None:
+                person.full_clean(exclude=["slug", "user"])
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         if no_password:
@@ -53,9 +80,17 @@ class Command(BaseCommand):
         with transaction.atomic():
             user.save()
             user.groups.add(group)
+            if person is not None:
+                person.user = user
+                person.save()
         self.stdout.write(
             self.style.SUCCESS(f"Created {role} {username!r}: staff, in the {group.name} group.")
         )
+        if person is not None:
+            self.stdout.write(
+                f"Their public page: {person.get_absolute_url()} (add a bio, photo and "
+                "registration in the admin, People)."
+            )
         if no_password:
             self.stdout.write(f"Set a password with: python manage.py changepassword {username}")
 
