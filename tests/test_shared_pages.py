@@ -55,6 +55,7 @@ def public_urls(article):
         "/feed/atom/",
         "/topics/dosing/feed/",
         "/sitemap.xml",
+        "/sitemap-articles.xml",
         "/robots.txt",
     ]
 
