@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Comment
+from .queue import forget_status_counts
 
 logger = logging.getLogger("comments.moderation")
 
@@ -30,6 +31,7 @@ def moderate(comments, status, user):
         for comment in instances:
             for field, value in changes.items():
                 setattr(comment, field, value)
+    transaction.on_commit(forget_status_counts)  # the queue's counts, recounted on next view
     logger.info(
         "comments moderated action=%s count=%d moderator=%s",
         status.value,
