@@ -1,10 +1,11 @@
 """What keeps the moderation queue's cost flat with 100,000 comments and 20,000 articles.
 
-- Status counts: grouping every comment by status on each view took 20 ms
-  at 120,000 comments; they are kept in Django's cache for a few seconds,
-  and forgotten when a moderation commits, so a moderator sees their own
-  action counted at once. (The list's own count stays exact: a stale one
-  would cut or overrun its last page.)
+- Status counts: COUNT(*) by status, read from the status index alone
+  (10-14 ms at 120,000 comments; COUNT(id) made PostgreSQL read every row,
+  100 ms), kept in Django's cache for a few seconds and forgotten when a
+  moderation commits, so a moderator sees their own action counted at once.
+  (The list's own count stays exact: a stale one would cut or overrun its
+  last page.)
 - The article filter: a title search showing at most ten articles, instead
   of a link for every article (20,000 links, 1.6 MB, 0.8 s).
 - Text search: PostgreSQL serves Django's own `icontains` search from pg_trgm
@@ -87,8 +88,6 @@ def status_counts():
         log.warning("cache unavailable; counting comments", exc_info=True)
         counts = None
     if counts is None:
-        # COUNT(*), read from the status index alone; COUNT(id) made
-        # PostgreSQL visit every row (100 ms at 120,000 comments, not 30).
         counts = dict(Comment.objects.order_by().values_list("status").annotate(n=Count("*")))
         try:
             cache.set(COUNTS_KEY, counts, COUNTS_SECONDS)

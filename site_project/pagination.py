@@ -40,13 +40,15 @@ class StrictPaginationMixin:
 
 
 class IndexedPaginator(Paginator):
-    """Pages whose rows are found by a subquery on the ordering index, then read.
+    """Pages whose rows are picked by a subquery on the ordering index, then read by id.
 
-    A deep page's OFFSET steps over every earlier row. Done in a subquery that
-    selects only ids, SQLite and PostgreSQL step over index entries alone
-    (a covering index: for /?page=2000 of 20,000 articles, 0.7 ms instead of
-    25 ms reading each skipped row); the outer query reads just the page's rows.
-    Still one query. The queryset must be ordered by indexed columns.
+    A deep page's OFFSET steps over every earlier row. In a subquery that
+    selects ids only, SQLite and PostgreSQL step over index entries alone (a
+    covering index); the outer query then reads just the page's rows by
+    primary key, with the queryset's select_related() and defer() but not its
+    filters, which the subquery has applied (repeated outside, they made SQLite
+    walk the whole index again). For /?page=2000 of 20,000 articles on SQLite:
+    0.7 ms instead of 25. Still one query. Order by indexed columns.
     """
 
     def page(self, number):
@@ -55,5 +57,9 @@ class IndexedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = self.object_list.values("pk")[bottom:top]
-        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+        queryset = self.object_list
+        rows = queryset.model._base_manager.filter(pk__in=queryset.values("pk")[bottom:top])
+        rows.query.select_related = queryset.query.select_related
+        rows.query.deferred_loading = queryset.query.deferred_loading
+        rows = rows.order_by(*(queryset.query.order_by or queryset.model._meta.ordering))
+        return self._get_page(rows, number, self)

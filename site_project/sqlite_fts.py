@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +92,17 @@ def install(connection, index):
             index.content,
         )
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(index.create_table_sql())
-        for name, body in index.triggers().items():
-            cursor.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
-        cursor.execute(f"INSERT INTO {index.table}({index.table}) VALUES ('rebuild')")
-    is_installed.cache_clear()
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(index.create_table_sql())
+            for name, body in index.triggers().items():
+                cursor.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+            cursor.execute(f"INSERT INTO {index.table}({index.table}) VALUES ('rebuild')")
+    except DatabaseError as error:  # e.g. the trigram tokenizer needs SQLite 3.34
+        log.warning("%s not created (%s); searches scan %s instead", index.table, error, index.content)
+        return False
+    finally:
+        is_installed.cache_clear()
     return True
 
 

@@ -432,3 +432,18 @@ def test_sqlite_index_survives_a_table_rebuild(transactional_db, client):
         "Okapi after the rebuild",
         "Okapi once repaired",
     ]
+
+
+@pytest.mark.django_db
+def test_an_index_this_sqlite_cannot_build_is_skipped_with_a_warning(caplog):
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 is SQLite's")
+    index = sqlite_fts.FtsIndex(
+        table="nope_fts", content="articles_article", columns=("title",),
+        options="tokenize='no_such_tokenizer'",
+    )  # fmt: skip
+    assert sqlite_fts.install(connection, index) is False
+    assert "nope_fts not created" in caplog.text
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'nope_fts%'")
+        assert cursor.fetchone()[0] == 0
