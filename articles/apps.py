@@ -6,5 +6,10 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
+        from site_project import sqlite_fts
+
         # Connects the signal that keeps an article's links with each of its versions.
-        from . import history  # noqa: F401
+        from . import browse, history, search  # noqa: F401
+
+        browse.connect()  # keeps the topic and month counts
+        sqlite_fts.register(self.label, search.SQLITE_INDEX)

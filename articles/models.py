@@ -3,7 +3,7 @@ from urllib.parse import quote
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
-from django.db.models import Count, F, Max, Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
@@ -20,12 +20,14 @@ DEFAULT_DISCLAIMER = (
 
 
 class TopicQuerySet(models.QuerySet):
-    def with_published_articles(self):
-        """Topics annotated with how many listed articles they hold and when one last changed."""
-        published = Q(articles__in=Article.objects.listed())
-        return self.annotate(
-            published_count=Count("articles", filter=published, distinct=True),
-            last_updated=Max("articles__updated_at", filter=published),
+    def with_article_counts(self):
+        """Topics with their kept count of published articles (scheduled ones included).
+
+        articles/browse.py subtracts the scheduled ones still to come: what
+        readers see is browse.topics().
+        """
+        return self.filter(tally__published__gt=0).annotate(
+            published_count=F("tally__published")
         )
 
 
@@ -64,6 +66,22 @@ class ArticleQuerySet(models.QuerySet):
     def site_pages(self):
         """Published site pages (about, policies, contact), as the footer links them."""
         return self.published().filter(kind=Article.Kind.PAGE)
+
+    def scheduled(self):
+        """Articles (not pages) published for a time still to come: listed() once it comes."""
+        return self.filter(
+            status=Article.Status.PUBLISHED,
+            published_at__gt=timezone.now(),
+            kind=Article.Kind.ARTICLE,
+        )
+
+    def published_or_scheduled(self):
+        """listed() and scheduled() together: what the kept browse figures count."""
+        return self.filter(
+            status=Article.Status.PUBLISHED,
+            published_at__isnull=False,
+            kind=Article.Kind.ARTICLE,
+        )
 
     def review_overdue(self, today=None):
         return self.filter(next_review_due__lt=today or timezone.localdate())
@@ -250,7 +268,14 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
-        indexes = [models.Index(fields=["status", "published_at"])]
+        indexes = [
+            # Serves published() newest first to the end from the index alone: the
+            # list, its count and deep pages, the scheduled articles, and the
+            # latest change (updated_at) for the sitemap.
+            models.Index(
+                fields=["status", "published_at", "id", "updated_at"], name="article_published_idx"
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -455,6 +480,38 @@ class Reference(models.Model):
     @property
     def pubmed_url(self):
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pubmed_id}/" if self.pubmed_id else ""
+
+
+# Figures for browsing (articles/browse.py): counts kept up to date when an
+# article or its topics change, so that the list page and /topics/ never
+# count every article. They count articles with the published status,
+# scheduled ones included; the few scheduled ones are subtracted when read,
+# so an article that comes due needs no job to be counted.
+
+
+class ArchiveMonth(models.Model):
+    """How many articles have the published status in a month (site time zone)."""
+
+    month = models.DateField(primary_key=True)
+    published = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.month:%B %Y}: {self.published}"
+
+
+class TopicArticleCount(models.Model):
+    """How many articles with the published status a topic holds."""
+
+    topic = models.OneToOneField(
+        Topic, primary_key=True, on_delete=models.CASCADE, related_name="tally"
+    )
+    published = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.topic_id}: {self.published}"
 
 
 # The people and review models live in their own modules; importing them here

@@ -1,23 +1,43 @@
-"""Search over published articles: PostgreSQL full-text search, or a LIKE fallback on SQLite.
+"""Search over published articles: a full-text index on each database, ranked, bounded.
+
+PostgreSQL: a weighted tsvector (title A, summary B, body C) stored in the
+article row and kept by a trigger, with a GIN index (migration 0010; the
+column is the database's alone, so Django never loads it with an article).
+SQLite: an FTS5 index with the Porter stemmer (site_project/sqlite_fts.py),
+ranked by bm25 with the same weights. Without FTS5 (a SQLite built without
+it), a ranked `icontains` scan, and a warning in the log once per process.
+
+A search costs two queries whatever the size of the site: the first reads
+the ids and ranks of at most MAX_RESULTS + 1 matches, the most recently added
+first, through the index; the second loads the page's ten articles (and, on
+PostgreSQL, their highlighted excerpts). Ranking every match instead would
+cost 45 ms at 20,000 articles when half of them match; so "1,000+ results"
+are the best of the 1,000 newest matches.
 
 Whatever a reader types is cleaned first (control characters out, length
-capped), so that no query can make the database or the page fail. Excerpts are
-plain text: escaped here, with only our own <mark> elements added.
+capped), and reaches SQLite's MATCH only as quoted words, so no query can
+make the database or the page fail. Excerpts are plain text: escaped here,
+with only our own <mark> elements added.
 """
 
 import html
 import re
 import unicodedata
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import Case, F, Func, IntegerField, Q, TextField, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
+
+from site_project import sqlite_fts
 
 from .models import Article
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
+MAX_RESULTS = 1000
 EXCERPT_LENGTH = 240
 SEARCH_CONFIG = "english"
 # Private-use characters mark the highlights in PostgreSQL's headline; they
@@ -27,8 +47,19 @@ _HIGHLIGHT = re.compile(f"{START}(.*?){STOP}", re.DOTALL)
 _TERM = re.compile(r"\w+")
 # The "#" permalink after each heading is page furniture, not text.
 HEADING_PERMALINK = r'<a class="headerlink"[^>]*>[^<]*</a>'
-# Fallback weights: a title hit outranks a summary and a body hit together.
+# A title hit outranks a summary and a body hit together (fallback and bm25 alike).
 TITLE_WEIGHT, SUMMARY_WEIGHT, BODY_WEIGHT = 4, 2, 1
+
+# PostgreSQL: the stored vector and its index (articles/migrations/0010).
+POSTGRES_VECTOR_COLUMN = "search_vector"
+POSTGRES_VECTOR_INDEX = "articles_article_search_vector"
+# SQLite: title, summary and body (the Markdown, as PostgreSQL's vector) in FTS5.
+SQLITE_INDEX = sqlite_fts.FtsIndex(
+    table="articles_article_fts",
+    content="articles_article",
+    columns=("title", "summary", "body"),
+    options="tokenize='porter unicode61 remove_diacritics 2'",
+)
 
 
 def clean_query(raw):
@@ -47,31 +78,95 @@ def search_terms(query):
     return terms[:MAX_TERMS]
 
 
+class SearchResults:
+    """Ranked matches for a Paginator: a bounded count, and the articles of any slice.
+
+    `ranked` is a callable returning [(id, published_at, score)] of at most
+    MAX_RESULTS + 1 matches, higher scores better; `load` returns the
+    articles with the given ids.
+    """
+
+    def __init__(self, ranked, load):
+        self._ranked = ranked
+        self._load = load
+
+    @cached_property
+    def _ids(self):
+        rows = self._ranked()
+        self._capped = len(rows) > MAX_RESULTS
+        # Best score first, then the newest, then the latest added.
+        rows = sorted(rows[:MAX_RESULTS], key=lambda row: (row[2], row[1], row[0]), reverse=True)
+        return [pk for pk, _, _ in rows]
+
+    @property
+    def capped(self):
+        """Whether more than MAX_RESULTS articles match (only the newest of them are ranked)."""
+        return self._ids is not None and self._capped
+
+    def count(self):
+        return len(self._ids)
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        ids = self._ids[index]
+        if not isinstance(index, slice):
+            return self._fetch([ids])[0]
+        return self._fetch(ids)
+
+    def _fetch(self, ids):
+        if not ids:
+            return []
+        by_id = {article.pk: article for article in self._load(ids)}
+        return [by_id[pk] for pk in ids if pk in by_id]
+
+
 def search_articles(query):
     """Published articles matching `query`, best first; none for a query without words."""
     terms = search_terms(query)
     if not terms:
-        return Article.objects.none()
-    articles = Article.objects.published().select_related("author").defer("body", "toc_html")
+        return SearchResults(list, list)
     if connection.vendor == "postgresql":
-        return _full_text_search(articles, query)
-    return _fallback_search(articles, terms)
+        return _postgres_search(query)
+    if sqlite_fts.is_installed(connection.alias, SQLITE_INDEX.table):
+        return _sqlite_search(terms)
+    return _fallback_search(terms)
 
 
-def _full_text_search(articles, query):
-    from django.contrib.postgres.search import (
-        SearchHeadline,
-        SearchQuery,
-        SearchRank,
-        SearchVector,
+def _page_of(ids):
+    return Article.objects.filter(pk__in=ids).defer("body", "toc_html")
+
+
+def _search_query(query):
+    from django.contrib.postgres.search import SearchQuery
+
+    return SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+
+
+def postgres_ranked(query):
+    """The ids, dates and ranks of the newest matches, through the GIN index (PostgreSQL)."""
+    from django.contrib.postgres.search import SearchRank, SearchVectorField
+
+    search_query = _search_query(query)
+    vector = RawSQL(
+        f'"{Article._meta.db_table}"."{POSTGRES_VECTOR_COLUMN}"', [], output_field=SearchVectorField()
+    )
+    return (
+        Article.objects.published()
+        .annotate(vector=vector)
+        .filter(vector=search_query)
+        .annotate(rank=SearchRank(vector, search_query))
+        .order_by("-pk")
+        .values_list("pk", "published_at", "rank")[: MAX_RESULTS + 1]
     )
 
-    vector = (
-        SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("body", weight="C", config=SEARCH_CONFIG)
-    )
-    search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+
+def _postgres_search(query):
+    from django.contrib.postgres.search import SearchHeadline
+
+    search_query = _search_query(query)
+
     # The headline is cut from the rendered body with its tags removed, so that
     # it is the text readers see, not Markdown or HTML source.
     def remove(expression, pattern):
@@ -85,11 +180,9 @@ def _full_text_search(articles, query):
         )
 
     body_text = remove(remove(F("body_html"), HEADING_PERMALINK), "<[^>]*>")
-    return (
-        articles.defer("body_html")
-        .annotate(
-            search=vector,
-            rank=SearchRank(vector, search_query),
+
+    def load(ids):
+        return _page_of(ids).defer("body_html").annotate(
             headline=SearchHeadline(
                 body_text,
                 search_query,
@@ -100,14 +193,46 @@ def _full_text_search(articles, query):
                 min_words=20,
                 max_fragments=2,
                 fragment_delimiter=" … ",
-            ),
+            )
         )
-        .filter(search=search_query)
-        .order_by("-rank", "-published_at", "-id")
+
+    return SearchResults(lambda: list(postgres_ranked(query)), load)
+
+
+def sqlite_ranked(words):
+    """SQL and parameters for the ids, dates and scores of the newest matches (SQLite FTS5)."""
+    fts, table = SQLITE_INDEX.table, Article._meta.db_table
+    published = Article.objects.published().query
+    where, where_params = published.get_compiler(connection=connection).compile(published.where)
+    # CROSS JOIN keeps the index the outer loop: SQLite would otherwise start
+    # from the articles and run the full-text query once per article (seconds).
+    # Rows come newest first from the index itself (rowid DESC), so only the
+    # first MAX_RESULTS + 1 are ever ranked. bm25 is lower for better matches.
+    sql = (
+        f"SELECT {table}.id, {table}.published_at, "  # noqa: S608  (names are ours)
+        f"-bm25({fts}, {TITLE_WEIGHT}.0, {SUMMARY_WEIGHT}.0, {BODY_WEIGHT}.0) "
+        f"FROM {fts} CROSS JOIN {table} ON {table}.id = {fts}.rowid "
+        f"WHERE {fts} MATCH %s AND {where} ORDER BY {fts}.rowid DESC LIMIT %s"
     )
+    return sql, [sqlite_fts.match_phrases(words), *where_params, MAX_RESULTS + 1]
 
 
-def _fallback_search(articles, terms):
+def _sqlite_search(terms):
+    # Words only: a term of underscores would be an empty phrase.
+    words = [term for term in terms if any(char.isalnum() for char in term)]
+    if not words:
+        return SearchResults(list, list)
+    sql, params = sqlite_ranked(words)
+
+    def ranked():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    return SearchResults(ranked, _page_of)
+
+
+def _fallback_search(terms):
     def hit(field, term, weight):
         return Case(
             When(**{f"{field}__icontains": term}, then=Value(weight)),
@@ -125,7 +250,17 @@ def _fallback_search(articles, terms):
             + hit("summary", term, SUMMARY_WEIGHT)
             + hit("body", term, BODY_WEIGHT)
         )
-    return articles.filter(matches).annotate(rank=score).order_by("-rank", "-published_at", "-id")
+
+    def ranked():
+        return list(
+            Article.objects.published()
+            .filter(matches)
+            .annotate(rank=score)
+            .order_by("-pk")
+            .values_list("pk", "published_at", "rank")[: MAX_RESULTS + 1]
+        )
+
+    return SearchResults(ranked, _page_of)
 
 
 def highlight(text, terms):

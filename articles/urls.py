@@ -1,11 +1,9 @@
-from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from site_project.shared_pages import shared_page
 
-from . import people_views, views
+from . import people_views, sitemaps, views
 from .feeds import ArticleFeed, AtomArticleFeed, TopicFeed
-from .sitemaps import SITEMAPS
 
 app_name = "articles"
 
@@ -32,6 +30,7 @@ urlpatterns = [
         shared_page(views.ArticleMonthArchiveView.as_view()),
         name="archive-month",
     ),
-    path("sitemap.xml", shared_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", shared_page(sitemaps.index), name="sitemap"),
+    path("sitemap-<slug:section>.xml", shared_page(sitemaps.section), name="sitemap-section"),
     path("robots.txt", shared_page(views.robots_txt), name="robots"),
 ]

@@ -4,12 +4,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 
-from site_project.pagination import StrictPaginationMixin
+from site_project.pagination import IndexedPaginator, StrictPaginationMixin
 from site_project.shared_pages import has_session
 
-from . import search
+from . import browse, search
 from .models import Article, Topic
 from .reviews import review_status
 from .structured_data import absolute_url
@@ -29,6 +30,7 @@ class ArticleListView(StrictPaginationMixin, ListView):
     template_name = "articles/article_list.html"
     context_object_name = "articles"
     paginate_by = 10
+    paginator_class = IndexedPaginator  # deep pages step over index entries only
 
     def get_queryset(self):
         return (
@@ -114,6 +116,8 @@ class PageDetailView(ArticleDetailView):
 class PublishedArticlesMixin:
     """Listed articles as teasers: the one definition of listed, without the heavy text."""
 
+    paginator_class = IndexedPaginator
+
     def get_queryset(self):
         return (
             Article.objects.listed()
@@ -127,7 +131,7 @@ class TopicListView(ListView):
     context_object_name = "topics"
 
     def get_queryset(self):
-        return Topic.objects.with_published_articles().filter(published_count__gt=0)
+        return browse.topics()
 
 
 class TopicDetailView(StrictPaginationMixin, PublishedArticlesMixin, ListView):
@@ -138,19 +142,46 @@ class TopicDetailView(StrictPaginationMixin, PublishedArticlesMixin, ListView):
     paginate_by = 10
 
     def get_queryset(self):
-        self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
+        self.topic = get_object_or_404(Topic.objects.select_related("tally"), slug=self.kwargs["slug"])
         return super().get_queryset().filter(topics=self.topic)
+
+    def get_paginator(self, *args, **kwargs):
+        paginator = super().get_paginator(*args, **kwargs)
+        paginator.count = browse.topic_article_count(self.topic)  # the kept count, not a join
+        return paginator
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(topic=self.topic, **kwargs)
 
 
 class ArticleYearArchiveView(StrictPaginationMixin, PublishedArticlesMixin, YearArchiveView):
+    """A year's articles; its months and the years around it come from the kept month counts."""
+
     template_name = "articles/archive_year.html"
     context_object_name = "articles"
     date_field = "published_at"
     make_object_list = True
     paginate_by = 20
+
+    @cached_property
+    def archive_months(self):
+        return [month for month, _ in browse.archive_months()]
+
+    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
+        # Instead of one DISTINCT month per article of the year (a scan of the year).
+        year = int(self.get_year())
+        months = sorted(month for month in self.archive_months if month.year == year)
+        if not months:
+            raise Http404("No articles that year.")
+        return months if ordering == "ASC" else months[::-1]
+
+    def get_previous_year(self, date):
+        earlier = [month for month in self.archive_months if month.year < date.year]
+        return max(earlier).replace(month=1) if earlier else None
+
+    def get_next_year(self, date):
+        later = [month for month in self.archive_months if month.year > date.year]
+        return min(later).replace(month=1) if later else None
 
 
 class ArticleMonthArchiveView(StrictPaginationMixin, PublishedArticlesMixin, MonthArchiveView):
@@ -181,6 +212,8 @@ class SearchView(StrictPaginationMixin, ListView):
         context.update(
             results=results,
             query=self.query,
+            # At most MAX_RESULTS are counted and ranked (articles/search.py).
+            result_count=f"{search.MAX_RESULTS:,}+" if self.object_list.capped else context["paginator"].count,
             pagination_query=urlencode({"q": self.query}),
         )
         return context

@@ -1,11 +1,15 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from articles.models import Article
 
 from .text import comment_html
+
+# An IP address or a user agent is still kept (what purge_comment_ips clears).
+HOLDS_CONTACT_TRACES = Q(ip_address__isnull=False) | ~Q(user_agent="")
 
 
 class CommentQuerySet(models.QuerySet):
@@ -108,8 +112,21 @@ class Comment(models.Model):
         indexes = [
             # The article page: approved comments of one article in order.
             models.Index(fields=["article", "status", "created_at"]),
+            # A comment page's top-level comments, for any page number (comments/threads.py).
+            models.Index(
+                fields=["article", "status", "created_at", "id"],
+                condition=Q(parent__isnull=True),
+                name="comment_thread_roots_idx",
+            ),
             # The moderation queue: newest pending first.
             models.Index(fields=["status", "-created_at"]),
+            # A commenter's comments in any capitalisation (comments/privacy.py).
+            models.Index(Lower("email"), name="comment_email_lower_idx"),
+            # Comments that still hold an IP address or user agent, by age:
+            # purge_comment_ips finds them without reading the others.
+            models.Index(
+                fields=["created_at"], condition=HOLDS_CONTACT_TRACES, name="comment_traces_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

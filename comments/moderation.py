@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from .models import Comment
 from .notifications import comments_published
+from .queue_scale import forget_status_counts
 
 logger = logging.getLogger("comments.moderation")
 
@@ -46,6 +47,7 @@ def moderate(comments, status, user):
             setattr(comment, field, value)
     if published:
         comments_published(published)
+    transaction.on_commit(forget_status_counts)  # the queue's counts, recounted on next view
     logger.info(
         "comments moderated action=%s count=%d moderator=%s",
         status.value,

@@ -1,21 +1,30 @@
-"""A commenter's personal data: export it, erase it, and forget old addresses."""
+"""A commenter's personal data: export it, erase it, and forget old addresses.
+
+Each is one query however many comments match, inside one transaction: the
+email is matched through the index on LOWER(email), old addresses through the
+partial index of comments that still hold one (comments/models.py).
+"""
 
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from . import subscriptions
-from .models import Comment
-from .text import comment_html
+from .models import HOLDS_CONTACT_TRACES, Comment
+from .text import html_with_new_byline
 
 ANONYMOUS = "Anonymous"
 REMOVED_BODY = "(Removed at the commenter’s request.)"
 
 
 def comments_by(email):
-    """Every comment left with `email`, in any capitalisation."""
-    return Comment.objects.filter(email__iexact=email.strip())
+    """Every comment left with `email`, in any capitalisation (the database folds both sides)."""
+    return Comment.objects.alias(email_lower=Lower("email")).filter(
+        email_lower=Lower(Value(email.strip()))
+    )
 
 
 def export_commenter(email):
@@ -40,8 +49,14 @@ def export_commenter(email):
     ]
 
 
+@transaction.atomic
 def erase_commenter(email, remove_bodies=False):
-    """Remove the commenter's personal data from their comments; returns how many."""
+    """Remove the commenter's personal data from their comments; returns how many.
+
+    One UPDATE: the html readers see is rewritten in the same statement, from
+    the stored html (its date) and the new byline and text. The subscription
+    goes too (emails still queued find no address and are skipped).
+    """
     changes = {
         "name": ANONYMOUS,
         "email": "",
@@ -52,22 +67,17 @@ def erase_commenter(email, remove_bodies=False):
     }
     if remove_bodies:
         changes["body"] = REMOVED_BODY
-    comments = list(comments_by(email))
-    for comment in comments:
-        for field, value in changes.items():
-            setattr(comment, field, value)
-        comment.html = comment_html(comment)
-    Comment.objects.bulk_update(comments, [*changes, "html"], batch_size=500)
-    # The subscription goes too (emails still queued find no address and are skipped).
+    html = html_with_new_byline(ANONYMOUS, REMOVED_BODY if remove_bodies else None)
+    count = comments_by(email).update(**changes, html=html)
     subscriptions.forget(email)
-    return len(comments)
+    return count
 
 
+@transaction.atomic
 def purge_ips(days, now=None):
     """Clear the IP address and user agent of comments older than `days`; returns how many."""
     cutoff = (now or timezone.now()) - timedelta(days=days)
     return (
-        Comment.objects.filter(created_at__lt=cutoff)
-        .filter(Q(ip_address__isnull=False) | ~Q(user_agent=""))
+        Comment.objects.filter(HOLDS_CONTACT_TRACES, created_at__lt=cutoff)
         .update(ip_address=None, user_agent="")
     )

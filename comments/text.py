@@ -45,6 +45,13 @@ def commenter_html(name, website):
 STAFF_BADGE = "Editorial team"
 
 
+# The stored html is BYLINE_START + byline + DATE_PART + BODY_START + text + "</p>".
+# The byline (an escaped name and URL) can contain neither marker.
+BYLINE_START = '<p class="comment-meta"><span id="comment-{pk}-by">'
+DATE_PART_START = '</span> · <a href="#comment-'
+BODY_START = '\n<p class="comment-body">'
+
+
 def comment_html(comment):
     """A comment as every reader sees it: byline, date and text. Stored on save.
 
@@ -57,12 +64,39 @@ def comment_html(comment):
     if getattr(comment, "staff_author_id", None):
         by = format_html('{} <span class="staff-badge">{}</span>', by, STAFF_BADGE)
     return format_html(
-        '<p class="comment-meta"><span id="comment-{pk}-by">{by}</span>'
-        ' · <a href="#comment-{pk}"><time datetime="{iso}">{date}</time></a></p>\n'
-        '<p class="comment-body">{body}</p>',
+        BYLINE_START + "{by}" + DATE_PART_START + '{pk}"><time datetime="{iso}">{date}</time></a></p>'
+        + BODY_START + "{body}</p>",
         pk=comment.pk,
         by=by,
         iso=iso_datetime(created),
         date=dateformat.format(created, "j F Y, H:i"),
         body=render_comment_text(comment.body),
+    )
+
+
+def html_with_new_byline(name, body=None):
+    """An expression for the stored html with the byline of `name` (no website) and `body`.
+
+    For erasing a commenter in one UPDATE however many comments they left
+    (comments/privacy.py): the date part is kept from the stored html, which
+    comment_html() rendered with the comment's own id and time.
+    """
+    from django.db.models import CharField, F, Value
+    from django.db.models.functions import Cast, Concat, StrIndex, Substr
+
+    prefix, suffix = BYLINE_START.split("{pk}")
+    date_starts = StrIndex(F("html"), Value(DATE_PART_START))
+    if body is None:
+        rest = Substr(F("html"), date_starts)
+    else:
+        date_part = Substr(
+            F("html"), date_starts, StrIndex(F("html"), Value(BODY_START)) - date_starts
+        )
+        rest = Concat(date_part, Value(BODY_START + render_comment_text(body) + "</p>"))
+    return Concat(
+        Value(prefix),
+        Cast(F("pk"), CharField()),
+        Value(suffix + commenter_html(name, "")),
+        rest,
+        output_field=CharField(),
     )

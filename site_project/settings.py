@@ -147,7 +147,19 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Each worker's own memory. A page kept by the cache middleware is two
+    # entries (its headers and the page) and lives one second, but local
+    # memory drops entries only when full (a third of them, least recently
+    # used first), so a busy worker holds MAX_ENTRIES entries: about
+    # 1,000 pages, 20-60 MB. Django's default of 300 keeps 150 pages; past
+    # that, pages and the flood counters push each other out. See README
+    # "Cache sizing" for when to raise it and when to use Redis instead.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -347,6 +348,7 @@ def test_queue_queries_do_not_grow_with_the_number_of_rows(moderator_client, art
             Comment(article=article, name=f"R{n}", email=f"r{n}@example.com", body="b")
             for n in range(rows)
         )
+        cache.clear()  # the status counts are kept a few seconds
         with CaptureQueriesContext(connection) as ctx:
             moderator_client.get(QUEUE)
         return len(ctx)
@@ -368,3 +370,143 @@ def test_a_disallowed_word_differing_only_in_case_is_a_form_error(moderator_clie
 def test_odd_filter_values_do_not_break_the_queue(moderator_client, held, value):
     for param in ("article", "status"):
         assert moderator_client.get(QUEUE, {param: value}).status_code == 200
+
+
+# At scale (issue 15): the article filter, the counts, the search index
+
+
+def test_the_article_filter_finds_articles_by_title_instead_of_listing_them(
+    moderator_client, make_article, make_comment
+):
+    articles = [make_article(title=f"Isotretinoin note {n}") for n in range(14)]
+    other = make_article(title="Lip balm")
+    for article in [*articles, other]:
+        make_comment(article, status="pending")
+
+    plain = moderator_client.get(QUEUE).content.decode()
+    found = moderator_client.get(QUEUE, {"article_title": "tretinoin NOTE"}).content.decode()
+
+    assert 'name="article_title"' in plain
+    assert "?article=" not in plain  # no list of every article
+    links = re.findall(r'href="\?article=(\d+)[^"]*"', found)
+    assert len(links) == 10  # the ten newest matches, not all fourteen
+    assert str(other.pk) not in links
+    response = moderator_client.get(QUEUE, {"article": links[0]})
+    assert row_ids(response) == [Comment.objects.get(article_id=links[0]).pk]
+    assertContains(response, f'<li class="selected">\n    <a href="?article={links[0]}">', html=False)
+
+
+def test_the_article_search_keeps_the_rest_of_the_view_and_says_when_nothing_matches(
+    moderator_client, held
+):
+    html = moderator_client.get(
+        QUEUE, {"status": "spam", "q": "x", "article_title": "<nothing>"}
+    ).content.decode()
+    assert '<input type="hidden" name="status" value="spam">' in html
+    assert '<input type="hidden" name="q" value="x">' in html
+    assert "No article title contains “&lt;nothing&gt;”." in html
+
+
+def test_the_queue_page_stays_small_with_many_articles(
+    moderator_client, make_article, settings
+):
+    articles = [make_article() for _ in range(300)]
+    Comment.objects.bulk_create(
+        Comment(article=articles[n % 300], name=f"R{n}", email=f"r{n}@example.com", body="b" * 200)
+        for n in range(150)
+    )
+    response = moderator_client.get(QUEUE)
+    assert len(row_ids(response)) == 100
+    assert len(response.content) < 150_000
+
+
+def test_status_counts_are_kept_briefly_and_recounted_after_a_moderation(
+    moderator_client, moderator, article, make_comment, django_capture_on_commit_callbacks
+):
+    pending = [make_comment(article, status="pending") for _ in range(3)]
+    assertContains(moderator_client.get(QUEUE), "Pending (3)")
+    make_comment(article, status="pending")  # a new comment: counted within seconds
+    with CaptureQueriesContext(connection) as again:
+        assertContains(moderator_client.get(QUEUE), "Pending (3)")
+    assert not any("GROUP BY" in q["sql"] for q in again.captured_queries)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_comment(pending[0], moderator)  # a moderation is counted at once
+    html = moderator_client.get(QUEUE).content.decode()
+    assert "Pending (3)" in html and "Approved (1)" in html
+
+
+def test_the_queue_offers_no_facet_counts(moderator_client, held):
+    assertNotContains(moderator_client.get(QUEUE), "_facets")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("100%", ["Sure at 100% now"]),
+        ("0_s", []),  # _ is not a wildcard
+        ("ab", ["ab cd"]),  # shorter than a trigram: still found
+        ("ROACCUTANE", ["On Roaccutane, month 2"]),
+        ('"month 2"', ["On Roaccutane, month 2"]),
+        ("roaccutane zebra", []),
+        ("Someone", ["Sure at 100% now"]),  # the name
+    ],
+)
+def test_search_finds_exactly_what_a_plain_search_finds(
+    moderator_client, article, make_comment, query, expected
+):
+    for name, body in [
+        ("Someone", "Sure at 100% now"),
+        ("Other", "Sure at 100 now, 0 so"),
+        ("Other", "ab cd"),
+        ("Other", "On Roaccutane, month 2"),
+    ]:
+        make_comment(article, status="pending", name=name, body=body)
+    response = moderator_client.get(QUEUE, {"q": query})
+    found = Comment.objects.filter(pk__in=row_ids(response)).values_list("body", flat=True)
+    assert sorted(found) == expected
+
+
+def _many_pending(article, total):
+    now = timezone.now()
+    made = Comment.objects.bulk_create(
+        Comment(
+            article=article,
+            name=f"Visitor {n}",
+            email=f"visitor{n}@example.net",
+            body="Is roaccutane the same drug?" if n == 7 else f"Question {n} about dry lips.",
+            created_at=now - timedelta(minutes=n),
+        )
+        for n in range(total)
+    )
+    return made
+
+
+def test_the_queue_search_reads_an_index(moderator_client, article):
+    _many_pending(article, 3000)
+    with CaptureQueriesContext(connection) as captured:
+        response = moderator_client.get(QUEUE, {"q": "roaccutane"})
+    assert len(row_ids(response)) == 1
+    [search_sql] = [
+        q["sql"] for q in captured.captured_queries if "LIKE" in q["sql"] and "ORDER BY" in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # What autovacuum does: statistics, and new rows moved from the
+            # GIN pending list into the index proper.
+            cursor.execute("ANALYZE comments_comment")
+            for column in ("name", "body", "email"):
+                cursor.execute(f"SELECT gin_clean_pending_list('comments_comment_{column}_trgm')")
+            # 3,000 rows are still cheaper to read whole (or along another
+            # index); at 100,000 (the scale benchmark) the planner picks the
+            # trigram indexes unprompted. Here: that they match the query.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("EXPLAIN " + search_sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "comments_comment_body_trgm" in plan, plan
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + search_sql)
+            plan = "\n".join(row[-1] for row in cursor.fetchall())
+            assert "comments_comment_fts VIRTUAL TABLE INDEX 0:L" in plan, plan
+            # The matches are read by id, not all 3,000 pending comments tested.
+            assert "SEARCH comments_comment USING INTEGER PRIMARY KEY" in plan, plan

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -286,3 +287,68 @@ def test_purge_comment_ips_needs_a_sensible_number_of_days(db):
         run("purge_comment_ips", "--days", "-1")
     with pytest.raises(CommandError):
         run("purge_comment_ips")
+
+
+# At scale (issue 15): one query, one transaction, through an index
+
+
+@pytest.mark.parametrize("remove_bodies", [False, True])
+def test_erasing_rewrites_the_html_readers_see_exactly_as_a_save_would(
+    article, make_comment, remove_bodies
+):
+    from comments.privacy import erase_commenter
+    from comments.text import comment_html
+
+    root = make_comment(article, name="Sam <b>", email="Sam@Example.com", website="https://s.example",
+                        body="Line one\nwww.example.org & <i>more</i>")  # fmt: skip
+    reply = make_comment(article, parent=root, name="Sam", email="sam@example.com", body="Again.")
+    assert erase_commenter("SAM@example.COM", remove_bodies=remove_bodies) == 2
+    for comment in (root, reply):
+        comment.refresh_from_db()
+        assert comment.html == comment_html(comment)
+        assert "Sam" not in comment.html and "s.example" not in comment.html
+        assert ANONYMOUS in comment.html
+
+
+@pytest.mark.parametrize("matches", [1, 40])
+def test_erase_and_purge_take_one_query_in_one_transaction_however_many_match(
+    article, make_comment, matches, django_assert_num_queries
+):
+    from comments.models import Comment, after_bulk_create
+    from comments.privacy import erase_commenter, purge_ips
+
+    after_bulk_create(
+        Comment.objects.bulk_create(
+            Comment(article=article, name="Sam", email="sam@example.com", body=f"{n}",
+                    ip_address=IP, user_agent=USER_AGENT, status="approved")
+            for n in range(matches)
+        )
+    )  # fmt: skip
+    # Inside the test's transaction, atomic() is a savepoint and its release: 3 queries.
+    with django_assert_num_queries(3):
+        assert erase_commenter("SAM@example.com") == matches
+    make_comment(article, ip_address=IP, created_at=timezone.now() - timedelta(days=3))
+    with django_assert_num_queries(3):
+        assert purge_ips(1) == 1
+    with django_assert_num_queries(3):
+        assert purge_ips(1) == 0
+
+
+def _plan(queryset):
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a test-sized table
+            cursor.execute("EXPLAIN " + sql, params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return "\n".join(row[-1] for row in cursor.fetchall())
+
+
+def test_the_email_match_and_the_old_addresses_use_their_indexes(two_commenters):
+    from comments.models import HOLDS_CONTACT_TRACES, Comment
+    from comments.privacy import comments_by
+
+    assert "comment_email_lower_idx" in _plan(comments_by("Sam@example.com"))
+    old = Comment.objects.filter(HOLDS_CONTACT_TRACES, created_at__lt=timezone.now())
+    assert "comment_traces_idx" in _plan(old)

@@ -1,6 +1,7 @@
 """/search/: published articles only, ranked, highlighted safely, calm with any query.
 
-These run on SQLite (the LIKE fallback) and, in CI, on PostgreSQL (full-text search).
+These run on SQLite (FTS5, and the LIKE fallback where FTS5 is missing) and,
+in CI, on PostgreSQL (full-text search with a stored vector and a GIN index).
 """
 
 from datetime import timedelta
@@ -15,6 +16,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from articles import search
 from articles.models import Article
+from site_project import sqlite_fts
 
 SEARCH = reverse("articles:search")
 
@@ -239,11 +241,209 @@ def test_search_queries_do_not_grow_with_the_number_of_results(
     assert queries_for(3) == queries_for(60)
 
 
+@pytest.fixture
+def without_fts5(monkeypatch):
+    """SQLite as if built without FTS5: search falls back to a ranked icontains scan."""
+    monkeypatch.setattr(sqlite_fts, "is_installed", lambda alias, table: False)
+
+
 @pytest.mark.django_db
-def test_postgresql_search_understands_word_forms_and_the_fallback_matches_text(
-    client, make_article
-):
+@pytest.mark.parametrize(
+    "query, title",
+    [
+        ("treatments", "Treatment plans"),
+        ("dosing", "Doses compared"),
+        ("relapsed", "After a relapse"),
+        pytest.param("rosacee", "Rosacée and acne", id="accents-on-sqlite"),
+    ],
+)
+def test_full_text_search_finds_word_forms(client, make_article, query, title):
+    if query == "rosacee" and connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's english configuration keeps accents (no unaccent dictionary)")
+    make_article(title="Something else")
+    make_article(title=title)
+    assert results(client.get(SEARCH, {"q": query})) == [title]
+
+
+@pytest.mark.django_db
+def test_without_fts5_sqlite_falls_back_to_matching_text(client, make_article, without_fts5):
+    if connection.vendor != "sqlite":
+        pytest.skip("the fallback is SQLite's")
     make_article(title="Treatment plans")
-    found = results(client.get(SEARCH, {"q": "treatments"}))
-    # Full-text search stems "treatments" to "treatment"; the SQLite fallback matches text.
-    assert found == (["Treatment plans"] if connection.vendor == "postgresql" else [])
+    assert results(client.get(SEARCH, {"q": "treatments"})) == []  # text, not word forms
+    assert results(client.get(SEARCH, {"q": "treatment pl"})) == ["Treatment plans"]
+    assert results(client.get(SEARCH, {"q": "zebr_"})) == []
+
+
+@pytest.mark.django_db
+def test_a_missing_index_is_logged_once_and_searched_without_it(client, make_article, caplog):
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 is SQLite's")
+    sqlite_fts.is_installed.cache_clear()
+    try:
+        for _ in range(3):
+            assert not sqlite_fts.is_installed(connection.alias, "no_such_fts")
+    finally:
+        sqlite_fts.is_installed.cache_clear()
+    warnings = [r for r in caplog.records if "no_such_fts" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"zebra',
+        'zebra"',
+        '""',
+        "NEAR(zebra care)",
+        "zebra NEAR care",
+        "zebra*",
+        "*",
+        "title:zebra",
+        "{title summary}: zebra",
+        "^zebra",
+        "zebra AND",
+        "OR zebra",
+        "NOT",
+        "zebra NOT care",
+        "(zebra",
+        "zebra + care",
+        "-zebra",
+        "_",
+        "_ zebra",
+        "a" * 199 + '"',
+        " ".join(["NEAR(a b)"] * 40),
+    ],
+)
+def test_full_text_syntax_in_a_query_is_only_words(client, make_article, query):
+    make_article(title="Zebra care")
+    response = client.get(SEARCH, {"q": query})
+    assert response.status_code == 200
+    assert response.context["results"] in ([], [Article.objects.get().title]) or results(
+        response
+    ) == ["Zebra care"]
+
+
+@pytest.mark.django_db
+def test_quoted_operator_words_are_searched_as_words(client, make_article):
+    make_article(title="Near and far", body="Not an operator here.")
+    make_article(title="Zebra care")
+    if connection.vendor == "sqlite":
+        # Every word must match, as words: "near" and "not" are not syntax.
+        assert results(client.get(SEARCH, {"q": "NEAR far"})) == ["Near and far"]
+        assert results(client.get(SEARCH, {"q": "NOT operator"})) == ["Near and far"]
+
+
+@pytest.mark.django_db
+def test_a_saved_or_deleted_article_is_found_or_not_at_once(client, make_article):
+    article = make_article(title="Zebra care")
+    article.title = "Giraffe care"
+    article.save()
+    assert results(client.get(SEARCH, {"q": "giraffe"})) == ["Giraffe care"]
+    assert results(client.get(SEARCH, {"q": "zebra"})) == []
+    Article.objects.filter(pk=article.pk).update(summary="Okapi notes")  # no signals, no save()
+    assert results(client.get(SEARCH, {"q": "okapi"})) == ["Giraffe care"]
+    article.delete()
+    cache.clear()  # the same address again: rendered afresh, not from the micro-cache
+    assert results(client.get(SEARCH, {"q": "giraffe"})) == []
+
+
+@pytest.mark.django_db
+def test_more_than_1000_matches_are_counted_as_1000_plus(client, make_article, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RESULTS", 4)
+    for n in range(6):
+        make_article(title=f"Zebra {n}")
+    response = client.get(SEARCH, {"q": "zebra"})
+    assertContains(response, "4+ results for “zebra”")
+    assert len(response.context["results"]) == 4
+    assert client.get(SEARCH, {"q": "zebra", "page": 2}).status_code == 404
+    monkeypatch.setattr(search, "MAX_RESULTS", 6)
+    cache.clear()
+    assertContains(client.get(SEARCH, {"q": "zebra"}), "6 results for “zebra”")
+
+
+def _many_articles(total, special_title):
+    """`total` published articles in one insert; one of them has a word nobody else uses."""
+    now = timezone.now()
+    Article.objects.bulk_create(
+        Article(
+            title=special_title if n == 0 else f"Common article {n}",
+            slug=f"bulk-{n}",
+            summary="A summary.",
+            body="Plain words about skin care, again and again.",
+            status=Article.Status.PUBLISHED,
+            published_at=now - timedelta(hours=n + 1),
+        )
+        for n in range(total)
+    )
+
+
+@pytest.mark.django_db
+def test_postgresql_search_reads_the_gin_index(client):
+    if connection.vendor != "postgresql":
+        pytest.skip("the GIN index is PostgreSQL's; SQLite's FTS5 plan is tested below")
+    _many_articles(3000, "Okapi habits")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE articles_article")
+    plan = search.postgres_ranked("okapi").explain()
+    assert search.POSTGRES_VECTOR_INDEX in plan, plan
+    assert results(client.get(SEARCH, {"q": "okapi"})) == ["Okapi habits"]
+
+
+@pytest.mark.django_db
+def test_sqlite_search_reads_the_fts5_index(client):
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 is SQLite's; PostgreSQL's GIN plan is tested above")
+    _many_articles(300, "Okapi habits")
+    sql, params = search.sqlite_ranked(["okapi"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    # The full-text index drives, and each match is one primary-key lookup.
+    assert plan.startswith(f"SCAN {search.SQLITE_INDEX.table} VIRTUAL TABLE INDEX"), plan
+    assert "USING INTEGER PRIMARY KEY" in plan, plan
+    assert results(client.get(SEARCH, {"q": "okapi"})) == ["Okapi habits"]
+
+
+@pytest.mark.django_db
+def test_sqlite_index_survives_a_table_rebuild(transactional_db, client):
+    """A migration that rebuilds the table drops its triggers; migrate puts them back."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite rebuilds tables for some schema changes; PostgreSQL does not")
+    from django.core.management import call_command
+
+    from articles.models import Article as Model
+
+    with connection.schema_editor() as editor:
+        editor._remake_table(Model)  # what AddField with a default does on SQLite
+    Article.objects.create(
+        title="Okapi after the rebuild", slug="okapi", summary="s", body="b",
+        status=Article.Status.PUBLISHED, published_at=timezone.now() - timedelta(hours=1),
+    )  # fmt: skip
+    call_command("migrate", verbosity=0)  # post_migrate repairs the index
+    assert results(client.get(SEARCH, {"q": "okapi"})) == ["Okapi after the rebuild"]
+    cache.clear()
+    Article.objects.create(
+        title="Okapi once repaired", slug="okapi-2", summary="s", body="b",
+        status=Article.Status.PUBLISHED, published_at=timezone.now() - timedelta(hours=2),
+    )  # fmt: skip
+    assert sorted(results(client.get(SEARCH, {"q": "okapi"}))) == [
+        "Okapi after the rebuild",
+        "Okapi once repaired",
+    ]
+
+
+@pytest.mark.django_db
+def test_an_index_this_sqlite_cannot_build_is_skipped_with_a_warning(caplog):
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 is SQLite's")
+    index = sqlite_fts.FtsIndex(
+        table="nope_fts", content="articles_article", columns=("title",),
+        options="tokenize='no_such_tokenizer'",
+    )  # fmt: skip
+    assert sqlite_fts.install(connection, index) is False
+    assert "nope_fts not created" in caplog.text
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'nope_fts%'")
+        assert cursor.fetchone()[0] == 0

@@ -56,6 +56,7 @@ def public_urls(article):
         "/feed/atom/",
         "/topics/dosing/feed/",
         "/sitemap.xml",
+        "/sitemap-articles.xml",
         "/robots.txt",
     ]
 

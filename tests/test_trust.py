@@ -504,6 +504,7 @@ def test_no_commenter_data_in_feeds_sitemap_or_structured_data(client, reviewed)
         "atom": client.get("/feed/atom/").content.decode(),
         "topic feed": client.get("/topics/side-effects/feed/").content.decode(),
         "sitemap": client.get("/sitemap.xml").content.decode(),
+        "sitemap page": client.get("/sitemap-articles.xml").content.decode(),
         "json-ld": json.dumps(structured_data(client.get(reviewed.get_absolute_url()))),
     }
     for name, text in outputs.items():

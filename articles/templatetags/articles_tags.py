@@ -1,10 +1,9 @@
 from django import template
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils.html import format_html
 
-from articles.models import Article, Topic
+from articles import browse
+from articles.models import Article
 from articles.structured_data import absolute_url as _absolute_url
 from articles.structured_data import (
     article_structured_data,
@@ -35,29 +34,9 @@ def person_json_ld(person):
 
 
 @register.simple_tag
-def archive_years():
-    """Years with published articles, newest first, each with its months and counts (one query)."""
-    months = (
-        Article.objects.listed()
-        .order_by()
-        .annotate(month=TruncMonth("published_at"))
-        .values("month")
-        .annotate(count=Count("id"))
-        .order_by("-month")
-    )
-    years = []
-    for row in months:
-        if not years or years[-1]["year"] != row["month"].year:
-            years.append({"year": row["month"].year, "count": 0, "months": []})
-        years[-1]["count"] += row["count"]
-        years[-1]["months"].append(row)
-    return years
-
-
-@register.simple_tag
-def browsable_topics():
-    """Topics that have published articles, with their counts (one query)."""
-    return Topic.objects.with_published_articles().filter(published_count__gt=0)
+def browse_figures():
+    """The topics and archive months with their published counts (three small queries)."""
+    return browse.figures()
 
 
 @register.simple_tag
