@@ -216,6 +216,7 @@ def test_no_staff_username_or_email_on_any_public_response(
         "/feed/",
         "/feed/atom/",
         "/sitemap.xml",
+        "/sitemap-people.xml",
     ]
     for url in urls:
         response = client.get(url)
@@ -229,8 +230,10 @@ def test_no_staff_username_or_email_on_any_public_response(
             "staff.example",
         ):
             assert private not in body, f"{private} in {url}"
-    assert f"{SITE_URL}/people/eda-writer/" in client.get("/sitemap.xml").content.decode()
-    assert f"{SITE_URL}/people/dr-rae-reviewer/" in client.get("/sitemap.xml").content.decode()
+    people = client.get("/sitemap-people.xml").content.decode()
+    assert f"{SITE_URL}/people/eda-writer/" in people
+    assert f"{SITE_URL}/people/dr-rae-reviewer/" in people
+    assert f"{SITE_URL}/sitemap-people.xml" in client.get("/sitemap.xml").content.decode()
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from articles import search
 from articles.models import Article
+from articles.people import Person
 from site_project import sqlite_fts
 
 SEARCH = reverse("articles:search")
@@ -366,8 +367,10 @@ def test_more_than_1000_matches_are_counted_as_1000_plus(client, make_article, m
 def _many_articles(total, special_title):
     """`total` published articles in one insert; one of them has a word nobody else uses."""
     now = timezone.now()
+    team = Person.objects.editorial_team()
     Article.objects.bulk_create(
         Article(
+            author=team,
             title=special_title if n == 0 else f"Common article {n}",
             slug=f"bulk-{n}",
             summary="A summary.",

@@ -70,9 +70,11 @@ class TestNotListed:
             assert "Published article" in body
 
     def test_the_sitemap_has_pages_in_their_own_section(self, client, about, article):
-        xml = client.get("/sitemap.xml").content.decode()
-        assert "/pages/about/" in xml and "/articles/about/" not in xml
-        assert article.get_absolute_url() in xml
+        pages = client.get("/sitemap-pages.xml").content.decode()
+        articles = client.get("/sitemap-articles.xml").content.decode()
+        assert "/pages/about/" in pages and "/pages/about/" not in articles
+        assert "/articles/about/" not in pages + articles
+        assert article.get_absolute_url() in articles and article.get_absolute_url() not in pages
 
     def test_search_finds_pages_too(self, client, about):
         # A reader searching "who writes" wants the about page: search covers the whole site.

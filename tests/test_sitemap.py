@@ -158,11 +158,15 @@ class TestSitemapIndex:
             f"{SITE_URL}/sitemap-articles.xml?p=4",
             f"{SITE_URL}/sitemap-topics.xml",
             f"{SITE_URL}/sitemap-topics.xml?p=2",
+            f"{SITE_URL}/sitemap-pages.xml",
+            f"{SITE_URL}/sitemap-people.xml",
         ]
         assert set(urls) == {
             f"{SITE_URL}/",
             *(f"{SITE_URL}{article.get_absolute_url()}" for article in articles),
             *(f"{SITE_URL}{topic.get_absolute_url()}" for topic in topics),
+            # The articles' author: the editorial team, with a page of its own.
+            *{f"{SITE_URL}{article.author.get_absolute_url()}" for article in articles},
         }
         assert client.get("/sitemap-articles.xml", {"p": 5}).status_code == 404
 
