@@ -3,7 +3,7 @@ from urllib.parse import quote
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from markdownx.models import MarkdownxField
@@ -395,6 +395,41 @@ class Article(models.Model):
             .filter(recommended_by_links__article=self)
             .order_by("recommended_by_links__position", "recommended_by_links__id")
         )
+
+    def recommendations_and_site_pages(self):
+        """(published_recommendations(), the published site pages): what this page links to.
+
+        One query (a UNION) for both: the article page's query budget holds
+        its recommendations and the footer's site pages together.
+        """
+        shown = ("title", "slug", "kind", "summary")
+        recommended = (
+            self.published_recommendations()
+            .order_by()
+            .annotate(
+                link_position=F("recommended_by_links__position"),
+                link_id=F("recommended_by_links__id"),
+            )
+            .only(*shown)
+        )
+        pages = (
+            Article.objects.site_pages()
+            .order_by()
+            .annotate(
+                link_position=Value(None, output_field=models.IntegerField()),
+                link_id=Value(None, output_field=models.BigIntegerField()),
+            )
+            .only(*shown)
+        )
+        rows = list(recommended.union(pages, all=True))
+        links = sorted(
+            (row for row in rows if row.link_id is not None),
+            key=lambda row: (row.link_position, row.link_id),
+        )
+        site_pages = sorted(
+            (row for row in rows if row.link_id is None), key=lambda row: row.title
+        )
+        return links, site_pages
 
 
 def _now_to_the_second():

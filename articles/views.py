@@ -94,7 +94,10 @@ class ArticleDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["recommendations"] = list(self.object.published_recommendations())
+        # The footer's site pages come with the recommendations: one query for both.
+        context["recommendations"], context["site_pages"] = (
+            self.object.recommendations_and_site_pages()
+        )
         context["is_preview"] = not self.object.is_published
         context["review"] = review = review_status(self.object)
         if review is not None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Q
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -91,42 +90,53 @@ class ThreadPage:
 
 
 _TABLE = Comment._meta.db_table
-# Plain SQL, one query for a whole comment page: the page's top-level
-# comments (a LIMIT/OFFSET walk of the partial index of top-level comments,
-# comment_thread_roots_idx), then the approved replies in those threads (the
-# thread_id index), joined with UNION ALL. An `id IN (page) OR thread_id IN
-# (page)` over the article's comments could use no index: the last of 281
-# pages cost 30 ms against 1 ms for the first (issue 15).
+# Plain SQL, one query for a whole comment page and the counts it needs: the
+# approved comments and top-level comments of the article (each counted from
+# an index alone), the page's top-level comments (a LIMIT/OFFSET walk of the
+# partial index of top-level comments, comment_thread_roots_idx), then the
+# approved replies in those threads (the thread_id index), joined with UNION
+# ALL. An `id IN (page) OR thread_id IN (page)` over the article's comments
+# could use no index: the last of 281 pages cost 30 ms against 1 ms for the
+# first (issue 15). The counts come on every row, and alone on a row of
+# NULLs when the page has no comments.
 _PAGE_SQL = f"""
-    WITH roots AS (
+    WITH counts AS (
+        SELECT (SELECT COUNT(*) FROM {_TABLE} WHERE article_id = %s AND status = %s) AS total,
+               (SELECT COUNT(*) FROM {_TABLE}
+                WHERE article_id = %s AND status = %s AND parent_id IS NULL) AS threads
+    ),
+    roots AS (
         SELECT id FROM {_TABLE}
         WHERE article_id = %s AND status = %s AND parent_id IS NULL
         ORDER BY created_at, id LIMIT %s OFFSET %s
+    ),
+    page AS (
+        SELECT id, parent_id, name, html, created_at FROM {_TABLE}
+        WHERE id IN (SELECT id FROM roots)
+        UNION ALL
+        SELECT id, parent_id, name, html, created_at FROM {_TABLE}
+        WHERE thread_id IN (SELECT id FROM roots) AND status = %s
     )
-    SELECT id, parent_id, name, html, created_at FROM {_TABLE}
-    WHERE id IN (SELECT id FROM roots)
-    UNION ALL
-    SELECT id, parent_id, name, html, created_at FROM {_TABLE}
-    WHERE thread_id IN (SELECT id FROM roots) AND status = %s
-    ORDER BY created_at, id
+    SELECT counts.total, counts.threads, page.id, page.parent_id, page.name, page.html
+    FROM counts LEFT JOIN page ON 1 = 1
+    ORDER BY page.created_at, page.id
 """  # noqa: S608  (table name from our own model, values as parameters)
 
 
-def _page_comments(article, page):
-    """The approved comments shown on `page`: one query."""
+def page_query_params(article_id, page_number, per_page):
     approved = Comment.Status.APPROVED.value
-    params = [article.pk, approved, page.paginator.per_page, page.start_index() - 1, approved]
+    offset = (page_number - 1) * per_page
+    return [article_id, approved, article_id, approved, article_id, approved, per_page, offset, approved]
+
+
+def _read_page(article, page_number, per_page):
+    """(approved comments, approved top-level comments, the page's comments): one query."""
     with connection.cursor() as cursor:
-        cursor.execute(_PAGE_SQL, params)
-        return [ThreadComment(*row[:4]) for row in cursor.fetchall()]
-
-
-def approved_counts(article):
-    """(approved comments, approved top-level comments) of `article`: one query."""
-    counts = Comment.objects.approved().filter(article=article).aggregate(
-        total=Count("pk"), threads=Count("pk", filter=Q(parent__isnull=True))
-    )
-    return counts["total"], counts["threads"]
+        cursor.execute(_PAGE_SQL, page_query_params(article.pk, page_number, per_page))
+        rows = cursor.fetchall()
+    total, threads = rows[0][:2]
+    comments = [ThreadComment(*row[2:]) for row in rows if row[2] is not None]
+    return total, threads, comments
 
 
 def thread_page(article, page_number=1, comments_open=True, own=()):
@@ -137,11 +147,11 @@ def thread_page(article, page_number=1, comments_open=True, own=()):
     on this page, a new comment at the end of the last page; the rest are
     returned as `unplaced`.
     """
-    total, threads = approved_counts(article)
-    # Paginated by count alone: the query below picks the page's threads itself.
-    paginator = Paginator(range(threads), conf.per_page())
+    per_page = conf.per_page()
+    total, threads, comments = _read_page(article, page_number, per_page)
+    # Paginated by count alone: the query picked the page's threads itself.
+    paginator = Paginator(range(threads), per_page)
     page = paginator.page(check_in_range(page_number, paginator.num_pages))
-    comments = _page_comments(article, page) if threads else []
     root_list = [c for c in comments if c.parent_id is None]
     replies = [c for c in comments if c.parent_id is not None]
     shown, unplaced = {c.pk for c in comments}, []

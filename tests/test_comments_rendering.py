@@ -203,12 +203,14 @@ def test_the_article_page_query_count_does_not_grow_with_comments(
     # An anonymous reader: at most 6 queries, the same for 50 and for 2,000
     # comments; the same page again within its lifetime comes from the cache.
     assert counts[50] == counts[2000]
-    # TODO(merge): back to 6, then 7 with the medical review history (issue 12: one query
-    # for that section; the author and reviewer people come with the article, no query).
-    assert counts[0] <= counts[50] <= 8
+    # The article with its author and last reviewer, its topics, its references,
+    # its recommendations with the footer's site pages, the comment page with
+    # its counts, and its medical review history.
+    assert article.medical
+    assert counts[0] <= counts[50] <= 6
     assert counts["0 again"] == counts["50 again"] == counts["2000 again"] == 0
     cache.clear()
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         response = Client().get(url, {"cpage": 3})
     assert len(comment_ids(comments_section(response))) == 150
 
@@ -249,12 +251,12 @@ def test_a_closed_article_still_shows_its_comments(client, make_article, make_co
 @pytest.mark.parametrize("cpage", [1, 40])
 def test_any_comment_page_reads_its_threads_through_the_index(article, make_article, cpage):
     """The first and the last comment page make the same indexed query (no OR, no scan)."""
-    from comments.threads import _PAGE_SQL
+    from comments.threads import _PAGE_SQL, page_query_params
 
     _add_threads(article, 2000)  # 40 pages of 50 threads, 6,000 comments
     _add_threads(make_article(), 500)  # another article's threads are never read
     per_page = 50
-    params = [article.pk, Comment.Status.APPROVED.value, per_page, (cpage - 1) * per_page, "approved"]
+    params = page_query_params(article.pk, cpage, per_page)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE comments_comment")
@@ -273,6 +275,7 @@ def test_any_comment_page_reads_its_threads_through_the_index(article, make_arti
         cursor.execute(_PAGE_SQL, params)
         shown = cursor.fetchall()
     assert len(shown) == 3 * per_page
-    roots = [name for _, parent_id, name, *_ in shown if parent_id is None]
+    assert {(total, threads) for total, threads, *_ in shown} == {(6000, 2000)}
+    roots = [name for _, _, _, parent_id, name, _ in shown if parent_id is None]
     first = (cpage - 1) * per_page
     assert roots == [f"R{n}" for n in range(first, first + per_page)]

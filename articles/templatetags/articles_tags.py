@@ -39,9 +39,11 @@ def browse_figures():
     return browse.figures()
 
 
-@register.simple_tag
-def site_pages():
-    """The published site pages, for the footer (one small query)."""
+@register.simple_tag(takes_context=True)
+def site_pages(context):
+    """The published site pages, for the footer: the view's, or one small query."""
+    if "site_pages" in context:
+        return context["site_pages"]
     return Article.objects.site_pages().only("title", "slug", "kind").order_by("title")
 
 
