@@ -269,11 +269,18 @@ class Article(models.Model):
     class Meta:
         ordering = ["-published_at", "-id"]
         indexes = [
-            # Serves published() newest first to the end from the index alone: the
-            # list, its count and deep pages, the scheduled articles, and the
-            # latest change (updated_at) for the sitemap.
+            # Serves listed(), site_pages() and scheduled() in publication order
+            # from the index alone: feeds, archives, the list's count, the
+            # sitemap and its latest change (updated_at), the footer's pages.
             models.Index(
-                fields=["status", "published_at", "id", "updated_at"], name="article_published_idx"
+                fields=["status", "kind", "published_at", "id", "updated_at"],
+                name="article_listed_idx",
+            ),
+            # The home page: pinned articles first, then newest first, to the
+            # deepest page from the index alone.
+            models.Index(
+                fields=["status", "kind", "pinned", "published_at", "id"],
+                name="article_home_idx",
             ),
         ]
 

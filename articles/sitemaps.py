@@ -33,7 +33,7 @@ URLS_PER_PAGE = 1000
 
 
 def _latest_update():
-    """The newest change to a listed article (from article_published_idx alone)."""
+    """The newest change to a listed article (from article_listed_idx alone)."""
     return Article.objects.listed().aggregate(latest=Max("updated_at"))["latest"]
 
 
