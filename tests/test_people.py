@@ -262,7 +262,7 @@ def test_people_on_the_article_page_cost_no_query(
 ):
     def queries(article):
         cache.clear()
-        with django_assert_max_num_queries(7) as captured:
+        with django_assert_max_num_queries(6) as captured:
             assert Client().get(article.get_absolute_url()).status_code == 200
         return len(captured)
 
@@ -276,8 +276,8 @@ def test_people_on_the_article_page_cost_no_query(
     changed.save()
 
     # The article (with its author, last review and reviewer), topics, references,
-    # recommendations, the review history, the comment count and the footer.
-    assert queries(by_the_team) == queries(with_people) == queries(changed) == 7
+    # recommendations with the footer's pages, the review history, the comments.
+    assert queries(by_the_team) == queries(with_people) == queries(changed) == 6
 
 
 def _jpeg_with_gps():
