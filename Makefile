@@ -11,7 +11,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 # make run serves a local development copy; production sets DJANGO_SECRET_KEY and keeps debug off.
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run serve test test-fast lint install install-dev migrate guide bench clean
+.PHONY: run test lint install install-dev migrate guide bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +51,10 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The page-speed benchmark (issue 5): figures printed and saved under bench-results/.
+# Benchmarks, figures printed and saved under bench-results/: page speed under load
+# (bench/run.py), or with BENCH_ARGS="--scale" page costs at 10 and 20,000 articles (bench/scale.py).
 bench: install-dev
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/$(if $(findstring --scale,$(BENCH_ARGS)),scale,run).py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
