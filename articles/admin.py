@@ -278,9 +278,7 @@ class ArticleAdmin(SortableAdminBase, SimpleHistoryAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                changes_waiting=Exists(
-                    Revision.objects.pending().filter(article=OuterRef("pk"))
-                ),
+                changes_waiting=Exists(Revision.objects.pending().filter(article=OuterRef("pk"))),
                 review_waiting=Exists(MedicalReview.objects.open().filter(article=OuterRef("pk"))),
             )
         )

@@ -88,9 +88,13 @@ def topic_article_count(topic):
 def archive_months(scheduled_rows=None):
     """[(first day of the month, published articles)], newest first, months with none left out."""
     rows = scheduled() if scheduled_rows is None else scheduled_rows
-    to_come = Counter(month_of(published_at) for published_at in {pk: at for pk, at, _ in rows}.values())
+    to_come = Counter(
+        month_of(published_at) for published_at in {pk: at for pk, at, _ in rows}.values()
+    )
     months = []
-    for month, count in ArchiveMonth.objects.filter(published__gt=0).values_list("month", "published"):
+    for month, count in ArchiveMonth.objects.filter(published__gt=0).values_list(
+        "month", "published"
+    ):
         count -= to_come[month]
         if count > 0:
             months.append((month, count))
@@ -166,7 +170,9 @@ def refresh(months=(), topic_ids=()):
                 .count()
             )
             ArchiveMonth.objects.filter(month=month).update(published=count)
-    topic_ids = sorted(set(Topic.objects.filter(pk__in=set(topic_ids)).values_list("pk", flat=True)))
+    topic_ids = sorted(
+        set(Topic.objects.filter(pk__in=set(topic_ids)).values_list("pk", flat=True))
+    )
     if topic_ids:
         TopicArticleCount.objects.bulk_create(
             [TopicArticleCount(topic_id=pk) for pk in topic_ids], ignore_conflicts=True
@@ -204,7 +210,9 @@ def refresh_all():
     TopicArticleCount.objects.all().delete()
     TopicArticleCount.objects.bulk_create(
         TopicArticleCount(topic_id=pk, published=n)
-        for pk, n in Topic.objects.annotate(n=Count("articles", filter=counted)).values_list("pk", "n")
+        for pk, n in Topic.objects.annotate(n=Count("articles", filter=counted)).values_list(
+            "pk", "n"
+        )
     )
 
 

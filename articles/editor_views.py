@@ -81,7 +81,9 @@ def serve_uploaded_image(request, name):
     """Uploaded images, and only those, always as images (nosniff)."""
     if not is_stored_name(name):
         raise Http404("No such image.")
-    response = serve(request, name, document_root=Path(settings.MEDIA_ROOT) / settings.MARKDOWNX_MEDIA_PATH)
+    response = serve(
+        request, name, document_root=Path(settings.MEDIA_ROOT) / settings.MARKDOWNX_MEDIA_PATH
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "public, max-age=31536000, immutable"

@@ -26,9 +26,7 @@ class TopicQuerySet(models.QuerySet):
         articles/browse.py subtracts the scheduled ones still to come: what
         readers see is browse.topics().
         """
-        return self.filter(tally__published__gt=0).annotate(
-            published_count=F("tally__published")
-        )
+        return self.filter(tally__published__gt=0).annotate(published_count=F("tally__published"))
 
 
 class Topic(models.Model):
@@ -328,7 +326,10 @@ class Article(models.Model):
     @property
     def text_is_reviewed(self):
         """Whether a reviewer covered exactly the current title, summary and body."""
-        return bool(self.reviewed_text_digest) and self.reviewed_text_digest == self.current_text_digest
+        return (
+            bool(self.reviewed_text_digest)
+            and self.reviewed_text_digest == self.current_text_digest
+        )
 
     def clean(self):
         super().clean()
@@ -368,12 +369,18 @@ class Article(models.Model):
             self.text_digest = digest
             self.text_updated_at = _now_to_the_second()
             if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "text_digest", "text_updated_at"}
+                kwargs["update_fields"] = {
+                    *kwargs["update_fields"],
+                    "text_digest",
+                    "text_updated_at",
+                }
         rendered = render(self.body)
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.reading_minutes = rendered.reading_minutes
-        loaded = not self._state.adding and self._state.db is not None  # a row read from the database
+        loaded = (
+            not self._state.adding and self._state.db is not None
+        )  # a row read from the database
         if loaded and not args and not kwargs.get("force_insert"):
             if kwargs.get("update_fields") is None:
                 kwargs["update_fields"] = [
@@ -433,9 +440,7 @@ class Article(models.Model):
             (row for row in rows if row.link_id is not None),
             key=lambda row: (row.link_position, row.link_id),
         )
-        site_pages = sorted(
-            (row for row in rows if row.link_id is None), key=lambda row: row.title
-        )
+        site_pages = sorted((row for row in rows if row.link_id is None), key=lambda row: row.title)
         return links, site_pages
 
 
@@ -448,7 +453,9 @@ def _now_to_the_second():
 class RecommendedArticle(models.Model):
     """An editor's ordered pick of another article to read next."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="recommendation_links")
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="recommendation_links"
+    )
     recommended = models.ForeignKey(
         Article,
         on_delete=models.CASCADE,
@@ -496,9 +503,7 @@ class Reference(models.Model):
         max_length=200,
         blank=True,
         validators=[
-            RegexValidator(
-                r"^10\.\d{4,9}/\S+$", "A DOI looks like 10.1001/jamadermatol.2019.1234."
-            )
+            RegexValidator(r"^10\.\d{4,9}/\S+$", "A DOI looks like 10.1001/jamadermatol.2019.1234.")
         ],
     )
     pubmed_id = models.CharField(

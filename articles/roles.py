@@ -36,7 +36,9 @@ REVIEWER_PERMISSIONS = [
 
 def _existing(apps, permissions):
     """The permissions whose model exists at this migration (custom ones go with their model)."""
-    models = {model._meta.model_name: model for model in apps.get_app_config("articles").get_models()}
+    models = {
+        model._meta.model_name: model for model in apps.get_app_config("articles").get_models()
+    }
     custom = {
         codename
         for model in models.values()

@@ -150,7 +150,9 @@ def postgres_ranked(query):
 
     search_query = _search_query(query)
     vector = RawSQL(
-        f'"{Article._meta.db_table}"."{POSTGRES_VECTOR_COLUMN}"', [], output_field=SearchVectorField()
+        f'"{Article._meta.db_table}"."{POSTGRES_VECTOR_COLUMN}"',
+        [],
+        output_field=SearchVectorField(),
     )
     return (
         Article.objects.published()
@@ -182,17 +184,21 @@ def _postgres_search(query):
     body_text = remove(remove(F("body_html"), HEADING_PERMALINK), "<[^>]*>")
 
     def load(ids):
-        return _page_of(ids).defer("body_html").annotate(
-            headline=SearchHeadline(
-                body_text,
-                search_query,
-                config=SEARCH_CONFIG,
-                start_sel=START,
-                stop_sel=STOP,
-                max_words=40,
-                min_words=20,
-                max_fragments=2,
-                fragment_delimiter=" … ",
+        return (
+            _page_of(ids)
+            .defer("body_html")
+            .annotate(
+                headline=SearchHeadline(
+                    body_text,
+                    search_query,
+                    config=SEARCH_CONFIG,
+                    start_sel=START,
+                    stop_sel=STOP,
+                    max_words=40,
+                    min_words=20,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
+                )
             )
         )
 

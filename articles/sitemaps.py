@@ -140,6 +140,7 @@ SITEMAPS = {
     "people": PersonSitemap,
 }
 
+
 def index(request):
     """The sitemap index: every page of every section, on SITE_URL."""
     response = sitemap_views.index(request, SITEMAPS, sitemap_url_name="articles:sitemap-section")

@@ -13,7 +13,9 @@ urlpatterns = [
     path("", shared_page(views.ArticleListView.as_view()), name="list"),
     path("articles/<slug:slug>/", shared_page(views.ArticleDetailView.as_view()), name="detail"),
     path("pages/<slug:slug>/", shared_page(views.PageDetailView.as_view()), name="page"),
-    path("people/<slug:slug>/", shared_page(people_views.PersonDetailView.as_view()), name="person"),
+    path(
+        "people/<slug:slug>/", shared_page(people_views.PersonDetailView.as_view()), name="person"
+    ),
     path("feed/", shared_page(ArticleFeed()), name="feed"),
     path("feed/atom/", shared_page(AtomArticleFeed()), name="atom-feed"),
     path("topics/", shared_page(views.TopicListView.as_view()), name="topics"),

@@ -63,7 +63,9 @@ class ArticleDetailView(DetailView):
         return article
 
     def get_template_names(self):
-        return ["articles/page_detail.html" if self.object.is_page else "articles/article_detail.html"]
+        return [
+            "articles/page_detail.html" if self.object.is_page else "articles/article_detail.html"
+        ]
 
     def get(self, request, *args, **kwargs):
         try:
@@ -103,9 +105,7 @@ class ArticleDetailView(DetailView):
         if review is not None:
             # The article's public change log: one query, whatever its length.
             context["review_history"] = list(
-                self.object.review_history.select_related("review__reviewer")[
-                    :REVIEW_HISTORY_SHOWN
-                ]
+                self.object.review_history.select_related("review__reviewer")[:REVIEW_HISTORY_SHOWN]
             )
         return context
 
@@ -145,7 +145,9 @@ class TopicDetailView(StrictPaginationMixin, PublishedArticlesMixin, ListView):
     paginate_by = 10
 
     def get_queryset(self):
-        self.topic = get_object_or_404(Topic.objects.select_related("tally"), slug=self.kwargs["slug"])
+        self.topic = get_object_or_404(
+            Topic.objects.select_related("tally"), slug=self.kwargs["slug"]
+        )
         return super().get_queryset().filter(topics=self.topic)
 
     def get_paginator(self, *args, **kwargs):
@@ -216,7 +218,9 @@ class SearchView(StrictPaginationMixin, ListView):
             results=results,
             query=self.query,
             # At most MAX_RESULTS are counted and ranked (articles/search.py).
-            result_count=f"{search.MAX_RESULTS:,}+" if self.object_list.capped else context["paginator"].count,
+            result_count=f"{search.MAX_RESULTS:,}+"
+            if self.object_list.capped
+            else context["paginator"].count,
             pagination_query=urlencode({"q": self.query}),
         )
         return context

@@ -70,30 +70,48 @@ class Target:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--comments", type=int, default=50, help="approved comments on the guide")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=3, help="per page per round")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--memory-requests", type=int, default=20_000, help="guide requests per memory block")
+    parser.add_argument(
+        "--memory-requests", type=int, default=20_000, help="guide requests per memory block"
+    )
     parser.add_argument("--memory-blocks", type=int, default=3, help="blocks, RSS read after each")
-    parser.add_argument("--approvals", type=int, default=3, help="freshness trials, with and without nginx")
-    parser.add_argument("--redis", action="store_true", help="use REDIS_URL=redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--approvals", type=int, default=3, help="freshness trials, with and without nginx"
+    )
+    parser.add_argument(
+        "--redis", action="store_true", help="use REDIS_URL=redis://127.0.0.1:6379/0"
+    )
     parser.add_argument("--output", default=str(ROOT / "bench-results"))
     options = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="blog-bench-"))
     env = bench_env(workdir, options.redis)
-    print(f"== building {workdir / 'bench.sqlite3'}: the guide and {options.comments} approved comments")
+    print(
+        f"== building {workdir / 'bench.sqlite3'}: the guide and {options.comments} approved comments"
+    )
     manage(env, "migrate", "--noinput")
-    manage(env, "shell", "-c", open(ROOT / "bench" / "seed.py").read(), extra={"BENCH_COMMENTS": str(options.comments)})
+    manage(
+        env,
+        "shell",
+        "-c",
+        open(ROOT / "bench" / "seed.py").read(),
+        extra={"BENCH_COMMENTS": str(options.comments)},
+    )
 
     cores = os.cpu_count() or 1
     server_cpu, client_cpu = ("0", "1") if cores >= 2 and shutil.which("taskset") else (None, None)
     pin = ("taskset", "-c", server_cpu) if server_cpu else ()
     tool = "wrk" if shutil.which("wrk") else "python"
     if tool == "python":
-        print("!! wrk is not installed (apt-get install wrk): falling back to a slower Python client;")
+        print(
+            "!! wrk is not installed (apt-get install wrk): falling back to a slower Python client;"
+        )
         print("!! its figures measure the client as much as the server.")
 
     port = free_port()
@@ -105,14 +123,21 @@ def main():
         nginx = start_nginx(stack, port, workdir, pin)
         targets = [
             Target(name, gunicorn_base + path, GUNICORN_HEADERS, (server.pid,))
-            for name, path in (("liveness", "/healthz/live"), ("list", "/"), ("guide", GUIDE), ("feed", "/feed/"))
+            for name, path in (
+                ("liveness", "/healthz/live"),
+                ("list", "/"),
+                ("guide", GUIDE),
+                ("feed", "/feed/"),
+            )
         ]
         if nginx:
             # nginx's own work, and gunicorn's for the page's refreshes.
             both = (nginx.process.pid, server.pid)
             targets += [
                 Target("guide via nginx", nginx.origin + GUIDE, {}, both),
-                Target("guide via nginx, gzip", nginx.origin + GUIDE, {"Accept-Encoding": "gzip"}, both),
+                Target(
+                    "guide via nginx, gzip", nginx.origin + GUIDE, {"Accept-Encoding": "gzip"}, both
+                ),
             ]
         for target in targets:
             for _ in range(20):
@@ -129,13 +154,19 @@ def main():
         for _ in range(options.memory_blocks):
             guide = next(target for target in targets if target.name == "guide")
             requests_done = memory_run(tool, guide, options, client_cpu)
-            memory["blocks"].append({"requests": requests_done, "rss_kib_after": worker_rss(server.pid)})
+            memory["blocks"].append(
+                {"requests": requests_done, "rss_kib_after": worker_rss(server.pid)}
+            )
 
         freshness = {"gunicorn alone": [], "through nginx": []}
         for _ in range(options.approvals):
-            freshness["gunicorn alone"].append(approval_seconds(env, lambda path: get(gunicorn_base + path, GUNICORN_HEADERS)[1]))
+            freshness["gunicorn alone"].append(
+                approval_seconds(env, lambda path: get(gunicorn_base + path, GUNICORN_HEADERS)[1])
+            )
             if nginx:
-                freshness["through nginx"].append(approval_seconds(env, lambda path: get(nginx.origin + path)[1]))
+                freshness["through nginx"].append(
+                    approval_seconds(env, lambda path: get(nginx.origin + path)[1])
+                )
 
     queries = count_queries(env)
     report = {
@@ -164,7 +195,11 @@ def main():
 
 
 def bench_env(workdir, redis):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
+    }
     env.update(
         DJANGO_SECRET_KEY="bench-only-secret-key-" + "x" * 40,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -201,7 +236,9 @@ def start_gunicorn(env, port, pin):
         *pin, sys.executable, "-m", "gunicorn", "site_project.wsgi",
         "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
 
 
 def stop(server):
@@ -240,7 +277,9 @@ def get(url, headers=None):
     else:
         connection = HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
-        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers or {})
+        connection.request(
+            "GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers or {}
+        )
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -408,10 +447,14 @@ def count_queries(env):
 def print_report(report):
     figures = report["throughput"]
     live, guide = figures["liveness"], figures["guide"]
-    print(f"\n== {report['date']}, {report['cores']} cores, {report['server']}, cache: {report['cache']},")
+    print(
+        f"\n== {report['date']}, {report['cores']} cores, {report['server']}, cache: {report['cache']},"
+    )
     print(f"   nginx: {'1 worker on the same core, HTTPS' if report['nginx'] else 'not installed'}; "
           f"load by {report['tool']}; guide with {report['comments']} approved comments")  # fmt: skip
-    print(f"\n{'':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>14} {'CPU µs/req':>11} {'errors':>7}")
+    print(
+        f"\n{'':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>14} {'CPU µs/req':>11} {'errors':>7}"
+    )
     for name, row in figures.items():
         if "nginx" in name:
             ratio = f"{row['rps'] / guide['rps']:.1f}× guide"
@@ -440,18 +483,27 @@ def print_report(report):
         print(f"  {'✓' if met else '✗'} {label:<58} {value:>6.2f}{unit}")
     if report["nginx"]:
         per_core = guide["cpu_us_per_request"] / figures["guide via nginx"]["cpu_us_per_request"]
-        print(f"    through nginx, a guide costs the server {per_core:.1f}× less CPU than from gunicorn alone")
+        print(
+            f"    through nginx, a guide costs the server {per_core:.1f}× less CPU than from gunicorn alone"
+        )
     for setting, delays in report["freshness_seconds"].items():
         if delays:
-            print(f"    {setting}: " + ", ".join("not seen" if d is None else f"{d:.2f} s" for d in delays))
+            print(
+                f"    {setting}: "
+                + ", ".join("not seen" if d is None else f"{d:.2f} s" for d in delays)
+            )
 
     print("\nqueries per page (uncached / cached):")
     for name, counts in report["queries"].items():
-        print(f"  {name:<17} {counts['uncached']} / {counts['cached'] if counts['cached'] is not None else '-'}")
+        print(
+            f"  {name:<17} {counts['uncached']} / {counts['cached'] if counts['cached'] is not None else '-'}"
+        )
     memory = report["memory"]
     print(f"\nworker RSS (KiB per worker), after warm-up: {memory['rss_kib_before']}")
     for number, block in enumerate(memory["blocks"], 1):
-        print(f"  after guide requests block {number} ({block['requests']} requests): {block['rss_kib_after']}")
+        print(
+            f"  after guide requests block {number} ({block['requests']} requests): {block['rss_kib_after']}"
+        )
 
 
 if __name__ == "__main__":

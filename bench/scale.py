@@ -325,8 +325,16 @@ class Measure:
         pages += [
             ("/feed/", "public", get(self.anonymous, "/feed/")),
             ("guide, comment page 1", "public", get(self.anonymous, guide_url)),
-            ("guide, last comment page", "public", get(self.anonymous, guide_url, cpage=last_cpage)),
-            ("moderation queue (pending)", "queue", get(self.moderator, "/admin/comments/comment/")),
+            (
+                "guide, last comment page",
+                "public",
+                get(self.anonymous, guide_url, cpage=last_cpage),
+            ),
+            (
+                "moderation queue (pending)",
+                "queue",
+                get(self.moderator, "/admin/comments/comment/"),
+            ),
             (
                 f"queue search “{QUEUE_WORD}”",
                 "queue",
@@ -350,13 +358,19 @@ class Measure:
         articles = [
             u.path + (f"?{u.query}" if u.query else "") for u in locs if "article" in u.path
         ]
-        return "/sitemap.xml", (articles[0] if articles else None), (articles[-1] if articles else None)
+        return (
+            "/sitemap.xml",
+            (articles[0] if articles else None),
+            (articles[-1] if articles else None),
+        )
 
     def _get(self, client, path, params):
         response = client.get(path, params, secure=True)
         if response.status_code != 200:
             raise RuntimeError(f"{path} {params}: {response.status_code}")
-        items = response.content.count(b"<url>") or response.content.count(b'<article class="teaser"')
+        items = response.content.count(b"<url>") or response.content.count(
+            b'<article class="teaser"'
+        )
         return len(response.content), items
 
     def _erase(self):
@@ -499,7 +513,9 @@ def main():
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--guide-comments", type=int, default=20_000)
     parser.add_argument("--output", default=str(ROOT / "bench-results"))
-    parser.add_argument("--scale", action="store_true", help=argparse.SUPPRESS)  # make bench's switch
+    parser.add_argument(
+        "--scale", action="store_true", help=argparse.SUPPRESS
+    )  # make bench's switch
     options = parser.parse_args()
 
     database_url = options.database_url or (
@@ -523,7 +539,9 @@ def main():
     seeder.articles(options.small)
     seeder.comments(options.pending, options.guide_comments)
     analyze()
-    print(f"== seeded {options.small} articles and the comments in {time.perf_counter() - started:.0f} s")
+    print(
+        f"== seeded {options.small} articles and the comments in {time.perf_counter() - started:.0f} s"
+    )
     results = {options.small: Measure(options.repeat).run()}
 
     started = time.perf_counter()

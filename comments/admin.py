@@ -20,7 +20,9 @@ class StatusFilter(admin.SimpleListFilter):
     ALL = queue_scale.ALL
 
     def lookups(self, request, model_admin):
-        counts = queue_scale.status_counts()  # kept a few seconds: no count of the whole table per view
+        counts = (
+            queue_scale.status_counts()
+        )  # kept a few seconds: no count of the whole table per view
         return [
             (status.value, f"{status.label} ({counts.get(status.value, 0)})")
             for status in Comment.Status

@@ -80,8 +80,9 @@ def notify(kind, comments):
         [Notification(kind=kind, comment_id=pk) for pk in ids], ignore_conflicts=True
     )
     pending = list(
-        Notification.objects.filter(kind=kind, comment_id__in=ids, sent_at__isnull=True)
-        .values_list("pk", flat=True)
+        Notification.objects.filter(
+            kind=kind, comment_id__in=ids, sent_at__isnull=True
+        ).values_list("pk", flat=True)
     )
     transaction.on_commit(partial(enqueue, pending))
     return pending
@@ -179,9 +180,9 @@ def deliver(notification_id):
     )
     if not claimed:
         return "already handled"
-    notification = Notification.objects.select_related(
-        "comment__article", "comment__parent"
-    ).get(pk=notification_id)
+    notification = Notification.objects.select_related("comment__article", "comment__parent").get(
+        pk=notification_id
+    )
     try:
         message = build_message(notification)
         if message is not None:
@@ -352,7 +353,11 @@ def _approved_message(comment):
         comment.email,
         f"Your comment on “{comment.article.title}” is published",
         "approved_body.txt",
-        {"comment": comment, "article": comment.article, "url": absolute(comment.get_absolute_url())},
+        {
+            "comment": comment,
+            "article": comment.article,
+            "url": absolute(comment.get_absolute_url()),
+        },
     )
 
 

@@ -58,13 +58,14 @@ def assess(comment, own_comment_ids=()):
         )
     block = matching_block(comment)
     if block is not None:
-        return Verdict(Comment.Status.SPAM, f"Blocked sender ({block.get_kind_display().lower()} {block.value}).")
+        return Verdict(
+            Comment.Status.SPAM,
+            f"Blocked sender ({block.get_kind_display().lower()} {block.value}).",
+        )
     originals = _duplicates_of(comment)
     if originals:
         if set(originals) & set(own_comment_ids):
-            return Verdict(
-                None, "You have already posted this comment on this article.", DUPLICATE
-            )
+            return Verdict(None, "You have already posted this comment on this article.", DUPLICATE)
         return Verdict(
             Comment.Status.SPAM,
             f"Same email and text as comment #{originals[0]}, sent from another browser.",

@@ -77,7 +77,6 @@ def erase_commenter(email, remove_bodies=False):
 def purge_ips(days, now=None):
     """Clear the IP address and user agent of comments older than `days`; returns how many."""
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    return (
-        Comment.objects.filter(HOLDS_CONTACT_TRACES, created_at__lt=cutoff)
-        .update(ip_address=None, user_agent="")
+    return Comment.objects.filter(HOLDS_CONTACT_TRACES, created_at__lt=cutoff).update(
+        ip_address=None, user_agent=""
     )

@@ -118,8 +118,7 @@ def post_staff_reply(parent, user, body):
     """
     if parent.depth + 1 >= conf.max_depth():
         raise ValidationError(
-            "This conversation is nested as deeply as it can go. "
-            "Reply to an earlier comment in it."
+            "This conversation is nested as deeply as it can go. Reply to an earlier comment in it."
         )
     with transaction.atomic():
         reply = Comment.objects.create(
@@ -191,7 +190,9 @@ class QueueAdminMixin:
             else ""
         )
         reason = (
-            format_html('<p class="queue-reason"><span>Why held:</span> {}</p>', comment.hold_reason)
+            format_html(
+                '<p class="queue-reason"><span>Why held:</span> {}</p>', comment.hold_reason
+            )
             if comment.hold_reason
             else ""
         )
@@ -258,7 +259,10 @@ class QueueAdminMixin:
                 '<a class="queue-link" data-action="block" href="{}" data-blocks="{}">Block sender…</a>',
                 reverse("admin:comments_comment_block", args=[comment.pk]),
                 json.dumps(
-                    [[kind, value, BlockedSender.Kind(kind).label] for kind, value in suggested_blocks(comment)]
+                    [
+                        [kind, value, BlockedSender.Kind(kind).label]
+                        for kind, value in suggested_blocks(comment)
+                    ]
                 ),
             )
             if can_block(request) and (comment.email or comment.ip_address)
@@ -301,9 +305,10 @@ class QueueAdminMixin:
 
     def _comment_or_404(self, request, object_id):
         comment = (
-            self.get_queryset(request).select_related("article", "parent").filter(
-                pk=unquote(object_id)
-            ).first()
+            self.get_queryset(request)
+            .select_related("article", "parent")
+            .filter(pk=unquote(object_id))
+            .first()
             if str(object_id).isdecimal()
             else None
         )
@@ -338,9 +343,7 @@ class QueueAdminMixin:
                 },
                 status=status,
             )
-        self.message_user(
-            request, message, messages.SUCCESS if status == 200 else messages.ERROR
-        )
+        self.message_user(request, message, messages.SUCCESS if status == 200 else messages.ERROR)
         return redirect(safe_next(request, reverse("admin:comments_comment_changelist")))
 
     def row_action_view(self, request, object_id, action):

@@ -46,7 +46,9 @@ def normalise_address(email):
 
 def address_hash(email):
     """A keyed hash of the address: stable for one site, useless to anyone without its key."""
-    return salted_hmac("comments.subscriptions.address", normalise_address(email), algorithm="sha256").hexdigest()
+    return salted_hmac(
+        "comments.subscriptions.address", normalise_address(email), algorithm="sha256"
+    ).hexdigest()
 
 
 def subscription_for(email):
@@ -75,9 +77,7 @@ def unsubscribe_token(email):
 
 def hash_from_confirm_token(token):
     """The address hash a confirmation link names; signing.BadSignature if forged or too old."""
-    return signing.TimestampSigner(salt=CONFIRM_SALT).unsign(
-        token, max_age=CONFIRM_LINK_AGE
-    )
+    return signing.TimestampSigner(salt=CONFIRM_SALT).unsign(token, max_age=CONFIRM_LINK_AGE)
 
 
 def hash_from_unsubscribe_token(token):
@@ -91,9 +91,10 @@ def _over_sender_limit(ip_address):
     """Count a confirmation request from this sender; True when over the hourly limit."""
     if not ip_address:
         return False
-    key = "comments:confirm:" + salted_hmac(
-        "comments.confirm.sender", str(sender_network(ip_address))
-    ).hexdigest()[:32]
+    key = (
+        "comments:confirm:"
+        + salted_hmac("comments.confirm.sender", str(sender_network(ip_address))).hexdigest()[:32]
+    )
     try:
         cache.add(key, 0, timeout=3600)
         try:
@@ -103,7 +104,9 @@ def _over_sender_limit(ip_address):
             count = 1
     except Exception:
         # Without the cache the per-address limit (in the database) still holds.
-        logger.warning("Confirmation sender limit skipped: the cache is unavailable.", exc_info=True)
+        logger.warning(
+            "Confirmation sender limit skipped: the cache is unavailable.", exc_info=True
+        )
         return False
     return count > confirmations_per_sender()
 

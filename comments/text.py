@@ -64,8 +64,12 @@ def comment_html(comment):
     if getattr(comment, "staff_author_id", None):
         by = format_html('{} <span class="staff-badge">{}</span>', by, STAFF_BADGE)
     return format_html(
-        BYLINE_START + "{by}" + DATE_PART_START + '{pk}"><time datetime="{iso}">{date}</time></a></p>'
-        + BODY_START + "{body}</p>",
+        BYLINE_START
+        + "{by}"
+        + DATE_PART_START
+        + '{pk}"><time datetime="{iso}">{date}</time></a></p>'
+        + BODY_START
+        + "{body}</p>",
         pk=comment.pk,
         by=by,
         iso=iso_datetime(created),

@@ -126,7 +126,17 @@ _PAGE_SQL = f"""
 def page_query_params(article_id, page_number, per_page):
     approved = Comment.Status.APPROVED.value
     offset = (page_number - 1) * per_page
-    return [article_id, approved, article_id, approved, article_id, approved, per_page, offset, approved]
+    return [
+        article_id,
+        approved,
+        article_id,
+        approved,
+        article_id,
+        approved,
+        per_page,
+        offset,
+        approved,
+    ]
 
 
 def _read_page(article, page_number, per_page):
@@ -164,10 +174,10 @@ def thread_page(article, page_number=1, comments_open=True, own=()):
         else:
             unplaced.append(mine)
     items = flatten(root_list, replies, conf.max_depth() if comments_open else 0)
-    reply_url = article.get_absolute_url() + (f"?cpage={page.number}&amp;" if page.number > 1 else "?")
-    return ThreadPage(
-        items=items, page=page, total=total, reply_url=reply_url, unplaced=unplaced
+    reply_url = article.get_absolute_url() + (
+        f"?cpage={page.number}&amp;" if page.number > 1 else "?"
     )
+    return ThreadPage(items=items, page=page, total=total, reply_url=reply_url, unplaced=unplaced)
 
 
 def flatten(roots, replies, max_depth):

@@ -24,8 +24,6 @@ def ensure_group(apps, name, permissions):
     wanted = []
     for dotted in permissions:
         app_label, codename = dotted.split(".")
-        wanted.append(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+        wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     group.permissions.set(wanted)
     return group

@@ -99,7 +99,9 @@ def install(connection, index):
                 cursor.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
             cursor.execute(f"INSERT INTO {index.table}({index.table}) VALUES ('rebuild')")
     except DatabaseError as error:  # e.g. the trigram tokenizer needs SQLite 3.34
-        log.warning("%s not created (%s); searches scan %s instead", index.table, error, index.content)
+        log.warning(
+            "%s not created (%s); searches scan %s instead", index.table, error, index.content
+        )
         return False
     finally:
         is_installed.cache_clear()

@@ -361,7 +361,9 @@ class CommentForm:
 
 def comment_form_action(html):
     """Where the article page's comment form posts to (a browser never sends the #fragment)."""
-    return re.search(r'<form method="post" action="([^"#]+)[^"]*" class="comment-form"', html).group(1)
+    return re.search(
+        r'<form method="post" action="([^"#]+)[^"]*" class="comment-form"', html
+    ).group(1)
 
 
 def show_form(server, client_ip):

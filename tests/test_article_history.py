@@ -78,12 +78,16 @@ class TestBylines:
         assert response.status_code == 302
         guide.refresh_from_db()
         assert guide.author.is_team
-        assert "By the editorial team" in text_of(client.get(guide.get_absolute_url()).content.decode())
+        assert "By the editorial team" in text_of(
+            client.get(guide.get_absolute_url()).content.decode()
+        )
 
         editor_client.post(revert_url(guide, first), as_posted(guide, title=first.title))
         guide.refresh_from_db()
         assert guide.title == first.title and guide.author.is_team
-        assert "By the editorial team" in text_of(client.get(guide.get_absolute_url()).content.decode())
+        assert "By the editorial team" in text_of(
+            client.get(guide.get_absolute_url()).content.decode()
+        )
 
     def test_an_editor_saving_someone_elses_article_leaves_their_name(
         self, editor_client, article, superuser, make_person

@@ -27,7 +27,9 @@ def outline(response):
 
 @pytest.mark.django_db
 class TestArticleList:
-    def test_lists_published_articles_newest_first_with_summary_and_date(self, client, make_article):
+    def test_lists_published_articles_newest_first_with_summary_and_date(
+        self, client, make_article
+    ):
         old = make_article(title="Older", published_at=timezone.now() - timedelta(days=9))
         new = make_article(title="Newer", published_at=timezone.now() - timedelta(days=1))
         make_article(title="Secret draft", status=Article.Status.DRAFT)
@@ -72,7 +74,10 @@ class TestArticlePage:
         tags = outline(response)
         assert [t for t, _ in tags].count("h1") == 1
         assertContains(response, '<h1 id="article-title">Isotretinoin dosing</h1>', html=True)
-        assertContains(response, "Medically reviewed by <a href=\"/people/dr-rae-reviewer/\">Dr Rae Reviewer</a>, MD, FAAD")
+        assertContains(
+            response,
+            'Medically reviewed by <a href="/people/dr-rae-reviewer/">Dr Rae Reviewer</a>, MD, FAAD',
+        )
         assertContains(response, "min read")
         assertContains(response, 'href="#first"')  # the table of contents
         for landmark in ("header", "main", "footer", "nav"):

@@ -63,20 +63,28 @@ def article_form(article=None, links=(), **overrides):
 
 def management_forms(response):
     """Every formset the admin page rendered must be present in our POST data."""
-    return {
-        formset.formset.prefix for formset in response.context["inline_admin_formsets"]
-    }
+    return {formset.formset.prefix for formset in response.context["inline_admin_formsets"]}
 
 
 @pytest.mark.django_db
 class TestEditorsUseTheAdmin:
     def test_the_editors_group_exists_with_article_permissions_only(self):
-        codenames = set(Group.objects.get(name="Editors").permissions.values_list("content_type__app_label", flat=True))
+        codenames = set(
+            Group.objects.get(name="Editors").permissions.values_list(
+                "content_type__app_label", flat=True
+            )
+        )
         assert codenames == {"articles"}
 
     @pytest.mark.parametrize(
         "query",
-        ["", "?status__exact=draft", "?q=isotretinoin", "?review=overdue", "?published_at__year=2026"],
+        [
+            "",
+            "?status__exact=draft",
+            "?q=isotretinoin",
+            "?review=overdue",
+            "?published_at__year=2026",
+        ],
     )
     def test_the_article_list_with_filters_and_search(self, editor_client, article, draft, query):
         response = editor_client.get(CHANGELIST + query)
@@ -125,13 +133,19 @@ class TestEditorsUseTheAdmin:
         assert response.context["adminform"].form["body"].value() == body
         assert not Article.objects.exists()
 
-    def test_an_editor_orders_recommendations_in_the_inline(self, editor_client, article, make_article):
+    def test_an_editor_orders_recommendations_in_the_inline(
+        self, editor_client, article, make_article
+    ):
         first, second = make_article(title="First pick"), make_article(title="Second pick")
-        response = editor_client.post(change_url(article), article_form(article, links=[second, first]))
+        response = editor_client.post(
+            change_url(article), article_form(article, links=[second, first])
+        )
         assert response.status_code == 302
         assert list(article.published_recommendations()) == [second, first]
 
-    def test_the_change_page_lists_existing_recommendations(self, editor_client, article, make_article):
+    def test_the_change_page_lists_existing_recommendations(
+        self, editor_client, article, make_article
+    ):
         other = make_article(title="Linked")
         RecommendedArticle.objects.create(article=article, recommended=other)
         response = editor_client.get(change_url(article))
@@ -139,7 +153,9 @@ class TestEditorsUseTheAdmin:
         assertContains(response, "Recommended articles (drag to order)")
 
     @pytest.mark.parametrize("problem", ["itself", "twice"])
-    def test_bad_recommendations_get_a_clear_message(self, editor_client, article, make_article, problem):
+    def test_bad_recommendations_get_a_clear_message(
+        self, editor_client, article, make_article, problem
+    ):
         other = make_article()
         links = [article] if problem == "itself" else [other, other]
         response = editor_client.post(change_url(article), article_form(article, links=links))

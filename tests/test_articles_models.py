@@ -39,7 +39,9 @@ class TestPublishedRule:
     def test_publish_brings_a_scheduled_date_forward_and_keeps_a_past_one(self, make_article):
         past = timezone.now() - timedelta(days=30)
         earlier = make_article(status=Article.Status.DRAFT, published_at=past)
-        later = make_article(status=Article.Status.DRAFT, published_at=timezone.now() + timedelta(days=3))
+        later = make_article(
+            status=Article.Status.DRAFT, published_at=timezone.now() + timedelta(days=3)
+        )
         earlier.publish()
         later.publish()
         assert earlier.published_at == past

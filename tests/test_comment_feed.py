@@ -17,8 +17,12 @@ def test_the_feed_has_the_approved_comments_with_names_and_no_email(
     article, make_comment, settings
 ):
     settings.SITE_URL = "https://blog.example"
-    shown = make_comment(article, name="Ada", email="ada.secret@example.com", body="Approved & shown <b>.")
-    make_comment(article, name="Held", email="held@example.com", body="Still pending.", status="pending")
+    shown = make_comment(
+        article, name="Ada", email="ada.secret@example.com", body="Approved & shown <b>."
+    )
+    make_comment(
+        article, name="Held", email="held@example.com", body="Still pending.", status="pending"
+    )
     make_comment(article, name="Bot", email="bot@example.com", body="Spam.", status="spam")
     response = Client().get(feed_url(article))
     assert response.status_code == 200
@@ -26,7 +30,10 @@ def test_the_feed_has_the_approved_comments_with_names_and_no_email(
     root = ET.fromstring(response.content)
     items = root.findall("./channel/item")
     assert [item.findtext("title") for item in items] == ["Comment by Ada"]
-    assert items[0].findtext("link") == f"https://blog.example{article.get_absolute_url()}#comment-{shown.pk}"
+    assert (
+        items[0].findtext("link")
+        == f"https://blog.example{article.get_absolute_url()}#comment-{shown.pk}"
+    )
     assert "Approved &amp;amp; shown &amp;lt;b&amp;gt;." in xml  # escaped text, as HTML in XML
     for secret in ("@example.com", "Still pending.", "Spam.", "203.0.113.7"):
         assert secret not in xml
@@ -54,7 +61,9 @@ def test_no_feed_for_a_draft_or_unknown_article(draft, db):
     assert Client().get(reverse("comments:feed", args=["no-such-article"])).status_code == 404
 
 
-def test_the_feed_reads_a_constant_number_of_queries(article, make_comment, django_assert_max_num_queries):
+def test_the_feed_reads_a_constant_number_of_queries(
+    article, make_comment, django_assert_max_num_queries
+):
     for _ in range(40):
         make_comment(article)
     with django_assert_max_num_queries(3):

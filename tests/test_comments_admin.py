@@ -393,7 +393,9 @@ def test_the_article_filter_finds_articles_by_title_instead_of_listing_them(
     assert str(other.pk) not in links
     response = moderator_client.get(QUEUE, {"article": links[0]})
     assert row_ids(response) == [Comment.objects.get(article_id=links[0]).pk]
-    assertContains(response, f'<li class="selected">\n    <a href="?article={links[0]}">', html=False)
+    assertContains(
+        response, f'<li class="selected">\n    <a href="?article={links[0]}">', html=False
+    )
 
 
 def test_the_article_search_keeps_the_rest_of_the_view_and_says_when_nothing_matches(
@@ -407,9 +409,7 @@ def test_the_article_search_keeps_the_rest_of_the_view_and_says_when_nothing_mat
     assert "No article title contains “&lt;nothing&gt;”." in html
 
 
-def test_the_queue_page_stays_small_with_many_articles(
-    moderator_client, make_article, settings
-):
+def test_the_queue_page_stays_small_with_many_articles(moderator_client, make_article, settings):
     articles = [make_article() for _ in range(300)]
     Comment.objects.bulk_create(
         Comment(article=articles[n % 300], name=f"R{n}", email=f"r{n}@example.com", body="b" * 200)

@@ -75,13 +75,13 @@ def test_a_held_comment_emails_the_moderators_after_commit_with_a_link_to_its_ro
     assert Notification.objects.get().outcome == "sent"
 
 
-def test_the_queue_link_opens_on_that_one_comment(
-    client, moderator, article, make_comment
-):
+def test_the_queue_link_opens_on_that_one_comment(client, moderator, article, make_comment):
     make_comment(article, status="pending", body="Another one.")
     mine = make_comment(article, status="approved", body="This one.")
     client.force_login(moderator)
-    page = client.get(reverse("admin:comments_comment_changelist"), {"status": "all", "id": mine.pk})
+    page = client.get(
+        reverse("admin:comments_comment_changelist"), {"status": "all", "id": mine.pk}
+    )
     assert page.status_code == 200
     html = page.content.decode()
     assert "This one." in html and "Another one." not in html
@@ -210,7 +210,11 @@ def test_the_answer_does_not_say_whether_an_address_is_confirmed(
         )  # fmt: skip
         page = reader.get(response["Location"]).content.decode()
         answers.append(
-            (response.status_code, response["Location"], re.findall(r'class="message[^"]*">([^<]*)<', page))
+            (
+                response.status_code,
+                response["Location"],
+                re.findall(r'class="message[^"]*">([^<]*)<', page),
+            )
         )
     assert answers[0] == answers[1]
 
@@ -263,7 +267,12 @@ def test_then_one_email_on_approval_and_one_per_reply(
 
     mail.outbox.clear()
     other = make_comment(
-        article, parent=mine, status="pending", name="Bea", email="bea@example.com", body="Same here!"
+        article,
+        parent=mine,
+        status="pending",
+        name="Bea",
+        email="bea@example.com",
+        body="Same here!",
     )
     with django_capture_on_commit_callbacks(execute=True):
         approve_comment(other, moderator)
@@ -284,7 +293,10 @@ def test_no_email_about_a_reply_to_yourself_or_when_nobody_asked(
     silent = make_comment(article, email="sam@example.com", notify=False)
     subscriptions.confirm(subscriptions.address_hash("sam@example.com"))
     with django_capture_on_commit_callbacks(execute=True):
-        approve_comment(make_comment(article, parent=asked, email="ADA@example.com", status="pending"), moderator)
+        approve_comment(
+            make_comment(article, parent=asked, email="ADA@example.com", status="pending"),
+            moderator,
+        )
         approve_comment(make_comment(article, parent=silent, status="pending"), moderator)
         reject_comment(make_comment(article, parent=asked, status="pending"), moderator)
     assert mail.outbox == []
@@ -302,7 +314,10 @@ def test_unsubscribe_is_one_post_without_a_token_and_get_only_asks(
     assert subscriptions.may_email("ada@example.com")  # GET changes nothing
     # What a mail provider sends (RFC 8058): a POST from elsewhere, no cookie, no CSRF token.
     one_click = Client(enforce_csrf_checks=True).post(
-        url, {"List-Unsubscribe": "One-Click"}, HTTP_ORIGIN="https://mail.example", HTTP_SEC_FETCH_SITE="cross-site"
+        url,
+        {"List-Unsubscribe": "One-Click"},
+        HTTP_ORIGIN="https://mail.example",
+        HTTP_SEC_FETCH_SITE="cross-site",
     )
     assert one_click.status_code == 200
     assert not subscriptions.may_email("ada@example.com")

@@ -266,9 +266,15 @@ def test_an_ipv6_block_from_a_comment_covers_its_64(new_comment):
 def test_the_flood_limit_counts_an_ipv6_64_as_one_sender(new_comment, settings):
     settings.COMMENTS_FLOOD_LIMIT = 2
     for n in range(2):
-        verdict = assess(new_comment(body=f"{n}", email=f"{n}@example.com", ip_address=f"2001:db8:9:9::{n + 1}"))
+        verdict = assess(
+            new_comment(body=f"{n}", email=f"{n}@example.com", ip_address=f"2001:db8:9:9::{n + 1}")
+        )
         assert not verdict.refused
-    verdict = assess(new_comment(body="3", email="3@example.com", ip_address="2001:db8:9:9:abcd::1"))
+    verdict = assess(
+        new_comment(body="3", email="3@example.com", ip_address="2001:db8:9:9:abcd::1")
+    )
     assert verdict.refusal == FLOOD
     # The next /64 is someone else.
-    assert not assess(new_comment(body="4", email="4@example.com", ip_address="2001:db8:9:a::1")).refused
+    assert not assess(
+        new_comment(body="4", email="4@example.com", ip_address="2001:db8:9:a::1")
+    ).refused

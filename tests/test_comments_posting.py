@@ -462,7 +462,9 @@ def test_the_stored_ip_follows_trusted_proxies(
 def test_an_oversized_request_is_a_413_not_a_500(client, article, comment_form_data):
     data = comment_form_data(article, body="x" * (3 * 1024 * 1024))
     response = client.post(post_url(article), data)
-    assert response.status_code == 413  # handler400 names RequestDataTooBig (tests/test_hostile_input.py)
+    assert (
+        response.status_code == 413
+    )  # handler400 names RequestDataTooBig (tests/test_hostile_input.py)
     assert not Comment.objects.exists()
 
 
@@ -488,7 +490,9 @@ def test_the_length_limit_comes_from_settings(client, article, comment_form_data
 def test_a_duplicate_from_another_visitor_gets_the_answer_of_an_accepted_comment(
     article, comment_form_data
 ):
-    data = comment_form_data(article, body="Exactly what someone else wrote.", email="victim@example.com")
+    data = comment_form_data(
+        article, body="Exactly what someone else wrote.", email="victim@example.com"
+    )
     answers = []
     for visitor in (Client(), Client()):
         response = visitor.post(post_url(article), data)
@@ -518,7 +522,9 @@ def navigate_post(client, article, data):
     )
 
 
-def test_a_browser_lands_back_at_the_form_on_the_articles_own_url(client, article, comment_form_data):
+def test_a_browser_lands_back_at_the_form_on_the_articles_own_url(
+    client, article, comment_form_data
+):
     data = comment_form_data(article, email="not-an-email", body="What I typed, kept.")
     response = navigate_post(client, article, data)
     assert response.status_code == 303
@@ -540,7 +546,9 @@ def test_a_browser_lands_back_at_the_form_on_the_articles_own_url(client, articl
     assert "error-summary" not in client.get(article.get_absolute_url()).content.decode()
 
 
-def test_a_client_without_fetch_metadata_gets_the_page_at_once_as_a_400(client, article, comment_form_data):
+def test_a_client_without_fetch_metadata_gets_the_page_at_once_as_a_400(
+    client, article, comment_form_data
+):
     response = client.post(post_url(article), comment_form_data(article, name=""))
     assert response.status_code == 400
     html = response.content.decode()
@@ -549,7 +557,9 @@ def test_a_client_without_fetch_metadata_gets_the_page_at_once_as_a_400(client, 
     assert "sessionid" not in response.cookies
 
 
-def test_a_duplicate_from_the_same_browser_is_named_in_the_summary(client, article, comment_form_data):
+def test_a_duplicate_from_the_same_browser_is_named_in_the_summary(
+    client, article, comment_form_data
+):
     data = comment_form_data(article, body="Twice.")
     navigate_post(client, article, data)
     navigate_post(client, article, data)
@@ -560,7 +570,9 @@ def test_a_duplicate_from_the_same_browser_is_named_in_the_summary(client, artic
 def test_a_pending_reply_shows_under_its_parent(client, article, make_comment, comment_form_data):
     parent = make_comment(article, name="Grace", body="The question.")
     make_comment(article, body="A later comment.")
-    client.post(post_url(article), comment_form_data(article, reply_to=parent.pk, body="My answer."))
+    client.post(
+        post_url(article), comment_form_data(article, reply_to=parent.pk, body="My answer.")
+    )
     html = client.get(article.get_absolute_url()).content.decode()
     mine = Comment.objects.get(body="My answer.")
     thread = html[html.index(f'id="comment-{parent.pk}"') : html.index("A later comment.")]
@@ -570,7 +582,9 @@ def test_a_pending_reply_shows_under_its_parent(client, article, make_comment, c
     assertNotContains(Client().get(article.get_absolute_url()), "My answer.")
 
 
-def test_no_comments_yet_is_not_shown_above_the_readers_own_comment(client, article, comment_form_data):
+def test_no_comments_yet_is_not_shown_above_the_readers_own_comment(
+    client, article, comment_form_data
+):
     assertContains(client.get(article.get_absolute_url()), "No comments yet.")
     client.post(post_url(article), comment_form_data(article, body="The very first."))
     own = client.get(article.get_absolute_url())

@@ -35,7 +35,9 @@ def held(article, make_comment):
 @pytest.fixture
 def viewer(db):
     """A custom role that may read comments, and nothing more: not their email or IP."""
-    user = User.objects.create_user("viewer", "viewer@staff.example", "pw-long-enough-1", is_staff=True)
+    user = User.objects.create_user(
+        "viewer", "viewer@staff.example", "pw-long-enough-1", is_staff=True
+    )
     user.user_permissions.add(Permission.objects.get(codename="view_comment"))
     return user
 
@@ -59,7 +61,14 @@ def test_each_row_shows_the_whole_comment_article_age_reason_and_its_buttons(
 ):
     html = moderator_client.get(QUEUE).content.decode()
     assert "First line.<br>Second line of a question about 40 mg?" in html
-    for text in [article.title, "Hidden Reader", "Contains 3 links", "queue-age", SECRET_EMAIL, SECRET_IP]:
+    for text in [
+        article.title,
+        "Hidden Reader",
+        "Contains 3 links",
+        "queue-age",
+        SECRET_EMAIL,
+        SECRET_IP,
+    ]:
         assert text in html
     for name in ("approve", "spam", "reject"):
         assert f'form="queue-row-action" formaction="{action_url(name, held)}"' in html
@@ -122,7 +131,9 @@ def test_get_only_asks(moderator_client, held):
     assert held.status == "pending"
 
 
-@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]
+)
 def test_only_a_safe_next_is_followed(moderator_client, held, next_url):
     response = moderator_client.post(action_url("approve", held), {"next": next_url})
     assert response["Location"] == QUEUE
@@ -139,7 +150,10 @@ def test_with_javascript_the_answer_is_json_for_the_row(moderator_client, held):
 
 
 def test_an_unknown_comment_is_404(moderator_client):
-    assert moderator_client.post(reverse("admin:comments_comment_approve", args=[999999])).status_code == 404
+    assert (
+        moderator_client.post(reverse("admin:comments_comment_approve", args=[999999])).status_code
+        == 404
+    )
     assert moderator_client.post("/admin/comments/comment/abc/approve/").status_code in (302, 404)
 
 
@@ -158,7 +172,12 @@ def test_a_reply_from_the_row_is_published_threaded_with_the_badge(
     held.refresh_from_db()
     reply = Comment.objects.get(parent=held)
     assert held.status == "approved"  # the reader's question is published with its answer
-    assert (reply.status, reply.staff_author, reply.name, reply.email) == ("approved", moderator, "Dana Derm", "")
+    assert (reply.status, reply.staff_author, reply.name, reply.email) == (
+        "approved",
+        moderator,
+        "Dana Derm",
+        "",
+    )
     assert reply.moderated_by == moderator
     page = Client().get(article.get_absolute_url()).content.decode()
     replies = page[page.index(f'id="comment-{held.pk}"') :]
@@ -166,12 +185,16 @@ def test_a_reply_from_the_row_is_published_threaded_with_the_badge(
     assert re.search(r'Dana Derm</span> <span class="staff-badge">Editorial team</span>', page)
 
 
-def test_the_badge_cannot_be_typed_into_the_public_form(client, article, comment_form_data, moderator):
+def test_the_badge_cannot_be_typed_into_the_public_form(
+    client, article, comment_form_data, moderator
+):
     from comments.moderation import approve_comment
 
     client.post(
         reverse("comments:post", args=[article.pk]),
-        comment_form_data(article, name="Editorial team", staff_author=moderator.pk, is_staff_reply="1"),
+        comment_form_data(
+            article, name="Editorial team", staff_author=moderator.pk, is_staff_reply="1"
+        ),
     )
     comment = Comment.objects.get()
     assert comment.staff_author is None
@@ -187,11 +210,18 @@ def test_a_reply_can_be_written_from_the_comments_admin_page(moderator_client, h
     assertContains(form, "Second line of a question")
 
 
-def test_an_empty_or_too_deep_reply_is_refused(moderator_client, held, article, make_comment, settings):
-    assertContains(moderator_client.post(action_url("reply", held), {"body": "   "}), "Please write your reply.")
+def test_an_empty_or_too_deep_reply_is_refused(
+    moderator_client, held, article, make_comment, settings
+):
+    assertContains(
+        moderator_client.post(action_url("reply", held), {"body": "   "}),
+        "Please write your reply.",
+    )
     settings.COMMENTS_MAX_DEPTH = 2
     child = make_comment(article, parent=make_comment(article))
-    response = moderator_client.post(action_url("reply", child), {"body": "Too deep."}, HTTP_ACCEPT="application/json")
+    response = moderator_client.post(
+        action_url("reply", child), {"body": "Too deep."}, HTTP_ACCEPT="application/json"
+    )
     assert response.status_code == 400 and "nested as deeply" in response.json()["message"]
     assert not Comment.objects.filter(body="Too deep.").exists()
 
@@ -227,22 +257,35 @@ def test_blocks_are_listed_edited_and_removed_by_moderators_only(
     listing = reverse("admin:comments_blockedsender_changelist")
     assertContains(moderator_client.get(listing), "spam.example")
     change = reverse("admin:comments_blockedsender_change", args=[block.pk])
-    response = moderator_client.post(change, {"kind": "domain", "value": " Spam.Example. ", "note": "n"})
+    response = moderator_client.post(
+        change, {"kind": "domain", "value": " Spam.Example. ", "note": "n"}
+    )
     assert response.status_code == 302
     block.refresh_from_db()
     assert block.value == "spam.example"
-    bad = moderator_client.post(reverse("admin:comments_blockedsender_add"), {"kind": "ip", "value": "nope"})
+    bad = moderator_client.post(
+        reverse("admin:comments_blockedsender_add"), {"kind": "ip", "value": "nope"}
+    )
     assertContains(bad, "Enter an IP address or network")
-    moderator_client.post(reverse("admin:comments_blockedsender_delete", args=[block.pk]), {"post": "yes"})
+    moderator_client.post(
+        reverse("admin:comments_blockedsender_delete", args=[block.pk]), {"post": "yes"}
+    )
     assert not BlockedSender.objects.exists()
     for user in (viewer, editor):
         assert logged_in(user).get(listing).status_code == 403
 
 
 def test_the_moderators_group_may_block_and_editors_may_not(db):
-    moderators = set(Group.objects.get(name="Moderators").permissions.values_list("codename", flat=True))
+    moderators = set(
+        Group.objects.get(name="Moderators").permissions.values_list("codename", flat=True)
+    )
     editors = set(Group.objects.get(name="Editors").permissions.values_list("codename", flat=True))
-    assert {"add_blockedsender", "change_blockedsender", "delete_blockedsender", "view_blockedsender"} <= moderators
+    assert {
+        "add_blockedsender",
+        "change_blockedsender",
+        "delete_blockedsender",
+        "view_blockedsender",
+    } <= moderators
     assert not {p for p in editors if p.endswith("blockedsender")}
 
 
@@ -267,7 +310,9 @@ def test_the_moderators_group_may_block_and_editors_may_not(db):
         {"status": "all", "email__iregex": "^h"},
     ],
 )
-def test_contact_lookups_are_refused_without_the_permission(viewer, held, make_comment, article, query):
+def test_contact_lookups_are_refused_without_the_permission(
+    viewer, held, make_comment, article, query
+):
     make_comment(article, parent=None, status="pending", email="other@example.com")
     response = logged_in(viewer).get(QUEUE, query)
     assert response.status_code == 400
@@ -280,7 +325,9 @@ def test_the_same_lookups_work_for_moderators(moderator_client, held, article, m
     assert "Second line" in html and "Other." not in html
 
 
-@pytest.mark.parametrize("query", [{"q": "hidden.reader@"}, {"q": SECRET_IP}, {"o": "1"}, {"o": "-2.1"}])
+@pytest.mark.parametrize(
+    "query", [{"q": "hidden.reader@"}, {"q": SECRET_IP}, {"o": "1"}, {"o": "-2.1"}]
+)
 def test_search_and_ordering_say_nothing_about_contact_without_the_permission(viewer, held, query):
     response = logged_in(viewer).get(QUEUE, query)
     assert response.status_code in (200, 302)

@@ -101,7 +101,20 @@ def test_comments_are_paginated_by_top_level_threads(client, article, make_comme
 
 @pytest.mark.parametrize(
     "cpage",
-    ["0", "-1", "abc", "2", "999", "1.5", " 1", "1_0", "\u00b2", "\u0663", "99999999999999999999999", ""],
+    [
+        "0",
+        "-1",
+        "abc",
+        "2",
+        "999",
+        "1.5",
+        " 1",
+        "1_0",
+        "\u00b2",
+        "\u0663",
+        "99999999999999999999999",
+        "",
+    ],
 )
 def test_a_comment_page_that_does_not_exist_is_a_404(client, article, make_comment, cpage):
     make_comment(article)

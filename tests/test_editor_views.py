@@ -55,7 +55,9 @@ class TestWhoMayCallThem:
         assert response["Location"].startswith("/admin/login/")
 
     @pytest.mark.parametrize("url", [PREVIEW, UPLOAD])
-    def test_staff_who_cannot_edit_articles_are_refused(self, client, staff_without_permissions, url, media_root):
+    def test_staff_who_cannot_edit_articles_are_refused(
+        self, client, staff_without_permissions, url, media_root
+    ):
         client.force_login(staff_without_permissions)
         assert client.post(url, {"content": "# hi"}).status_code == 403
 
@@ -66,7 +68,9 @@ class TestWhoMayCallThem:
 @pytest.mark.django_db
 class TestPreview:
     def test_renders_with_the_reader_renderer(self, editor_client):
-        response = editor_client.post(PREVIEW, {"content": "## Heading\n\n- one\n- two\n\n<script>x</script>"})
+        response = editor_client.post(
+            PREVIEW, {"content": "## Heading\n\n- one\n- two\n\n<script>x</script>"}
+        )
         assert response.status_code == 200
         html = response.content.decode()
         assert "<h2>Heading" in html and " id=" not in html  # no DOM clobbering in the admin
@@ -94,12 +98,14 @@ class TestPreview:
 
 @pytest.mark.django_db
 class TestUpload:
-    @pytest.mark.parametrize(
-        ("fmt", "extension"), [("PNG", "png"), ("JPEG", "jpg")]
-    )
-    def test_accepts_jpeg_and_png_with_the_detected_extension(self, editor_client, media_root, fmt, extension):
+    @pytest.mark.parametrize(("fmt", "extension"), [("PNG", "png"), ("JPEG", "jpg")])
+    def test_accepts_jpeg_and_png_with_the_detected_extension(
+        self, editor_client, media_root, fmt, extension
+    ):
         # The client's name and content type lie; the stored name follows the bytes.
-        response = upload(editor_client, image_bytes(fmt), name="evil.html", content_type="text/html")
+        response = upload(
+            editor_client, image_bytes(fmt), name="evil.html", content_type="text/html"
+        )
 
         assert response.status_code == 200
         code = json.loads(response.content)["image_code"]
@@ -110,7 +116,11 @@ class TestUpload:
     @pytest.mark.parametrize(
         ("content", "name", "content_type"),
         [
-            (b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "x.svg", "image/svg+xml"),
+            (
+                b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
+                "x.svg",
+                "image/svg+xml",
+            ),
             (b"<html><script>alert(1)</script></html>", "x.png", "image/png"),
             (b"GIF89a" + b"\x00" * 20, "x.gif", "image/gif"),
             (b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, "broken.png", "image/png"),
@@ -118,7 +128,9 @@ class TestUpload:
         ],
         ids=["svg", "html-claiming-png", "gif", "truncated-png", "empty"],
     )
-    def test_refuses_anything_else_with_a_clear_message(self, editor_client, media_root, content, name, content_type):
+    def test_refuses_anything_else_with_a_clear_message(
+        self, editor_client, media_root, content, name, content_type
+    ):
         response = upload(editor_client, content, name=name, content_type=content_type)
 
         assert response.status_code == 400
@@ -184,7 +196,9 @@ def stored(media_root, response):
 class TestUploadsAreMadeSafe:
     def test_exif_and_gps_are_gone_from_the_stored_image(self, editor_client, media_root):
         original = phone_photo()
-        assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the photo had a position
+        assert (
+            Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)
+        )  # the photo had a position
 
         data = stored(media_root, upload(editor_client, original, "IMG_0001.jpg", "image/jpeg"))
 
@@ -197,7 +211,9 @@ class TestUploadsAreMadeSafe:
 
     def test_the_orientation_is_applied_to_the_pixels(self, editor_client, media_root):
         # Stored 40 x 20 with "rotate 90°": readers must see it 20 x 40 whatever their browser.
-        response = upload(editor_client, phone_photo((40, 20), orientation=6), "p.jpg", "image/jpeg")
+        response = upload(
+            editor_client, phone_photo((40, 20), orientation=6), "p.jpg", "image/jpeg"
+        )
 
         assert json.loads(response.content)["width"] == 20
         with Image.open(io.BytesIO(stored(media_root, response))) as image:
@@ -225,7 +241,9 @@ class TestUploadsAreMadeSafe:
         with Image.open(io.BytesIO(data)) as image:
             assert image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0
 
-    def test_the_answer_gives_the_address_and_size_but_no_description(self, editor_client, media_root):
+    def test_the_answer_gives_the_address_and_size_but_no_description(
+        self, editor_client, media_root
+    ):
         body = json.loads(upload(editor_client, image_bytes("PNG", size=(30, 10))).content)
 
         assert body["url"].startswith("/media/markdownx/") and body["url"].endswith(".png")

@@ -173,8 +173,15 @@ def run_load_guide(*args):
 def state():
     """Everything load_guide could change: articles, their versions, and the guide's links."""
     return (
-        {a.slug: (a.updated_at, a.history.count(), a.title, a.author_id, a.pinned) for a in Article.objects.all()},
-        list(RecommendedArticle.objects.order_by("pk").values_list("pk", "article", "recommended", "position")),
+        {
+            a.slug: (a.updated_at, a.history.count(), a.title, a.author_id, a.pinned)
+            for a in Article.objects.all()
+        },
+        list(
+            RecommendedArticle.objects.order_by("pk").values_list(
+                "pk", "article", "recommended", "position"
+            )
+        ),
     )
 
 
@@ -215,7 +222,10 @@ def test_reset_restores_the_shipped_guide_and_its_links_and_says_what_it_did(gui
         "How comments are moderated",
     ]
     assert "Reset “The Isotretinoin Journey" in output and "title" in output and "author" in output
-    assert "recommends “How we review medical content” and “How comments are moderated” again" in output
+    assert (
+        "recommends “How we review medical content” and “How comments are moderated” again"
+        in output
+    )
     assert "“How we review medical content” is as shipped." in output
     # The reset is one version of the guide, with the links it restored.
     latest = guide.history.latest()

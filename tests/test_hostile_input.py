@@ -525,7 +525,9 @@ def hostile_site(db, client):
     author = Person.objects.create(name="Harmless author", slug="hostile-author")
     reviewer_user = User.objects.create_user("rev", "rev@staff.example", None, is_staff=True)
     reviewer_user.groups.add(reviewers_group())
-    reviewer = Person.objects.create(name="Harmless reviewer", slug="hostile-reviewer", user=reviewer_user)
+    reviewer = Person.objects.create(
+        name="Harmless reviewer", slug="hostile-reviewer", user=reviewer_user
+    )
     topic = Topic.objects.create(
         name="Harmless topic", slug="hostile-topic", description="Harmless."
     )
@@ -567,9 +569,7 @@ def hostile_site(db, client):
                 person.name, person.role, person.registration = text[:150], text[:150], text[:150]
                 person.credentials, person.bio = text[:100], text
                 person.save()
-            MedicalReview.objects.filter(pk=review.pk).update(
-                request_note=text[:500], note=text
-            )
+            MedicalReview.objects.filter(pk=review.pk).update(request_note=text[:500], note=text)
             topic.name, topic.description = text[:100], text
             topic.save()
             reference.title = text[:500]
@@ -637,9 +637,7 @@ def harmless_baseline(site):
     if not _harmless_parts:
         site.set_to("Harmless text")
         pages = {**site.public_pages(), **site.admin_pages()}
-        _harmless_parts.update(
-            {name: Baseline(html) for name, html in pages.items()}
-        )
+        _harmless_parts.update({name: Baseline(html) for name, html in pages.items()})
     return _harmless_parts
 
 

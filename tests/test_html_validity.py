@@ -189,7 +189,9 @@ def _build_site():
         title="Changed after its review", slug="changed", summary="s", body="Reviewed text.",
         status=Article.Status.PUBLISHED, next_review_due=date(2026, 1, 1),
     )  # fmt: skip
-    review_workflow.approve(review_workflow.request_review(changed, reviewer.person, None), reviewer)
+    review_workflow.approve(
+        review_workflow.request_review(changed, reviewer.person, None), reviewer
+    )
     changed.body = "Text changed since."
     changed.save()
     review_workflow.record_unreviewed_update(changed, override=True)

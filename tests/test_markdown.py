@@ -29,9 +29,9 @@ HOSTILE = [
     '<form action="https://evil.example"><input name=x></form>',
     "<body onload=alert(1)>",
     '<details open ontoggle="alert(1)">',
-    "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
     "<<script>script>alert(1)<</script>/script>",
-    '<scr<script>ipt>alert(1)</script>',
+    "<scr<script>ipt>alert(1)</script>",
     "<style>body{display:none}</style>",
     '<meta http-equiv="refresh" content="0;url=https://evil.example">',
     "## Heading <img src=x onerror=alert(1)>",
@@ -136,6 +136,8 @@ def test_table_of_contents_and_footnote_links_reach_their_targets():
 
 def test_sanitising_alone_keeps_no_id():
     assert sanitise('<h2 id="x">t</h2><p id="rendered-0-y">p</p>') == "<h2>t</h2><p>p</p>"
+
+
 class _Images(HTMLParser):
     def __init__(self):
         super().__init__()

@@ -168,7 +168,9 @@ class TestClientAddress:
             (2, "2.2.2.2", "10.0.0.1"),  # fewer entries than proxies: not trusted
         ],
     )
-    def test_forwarded_for_is_trusted_only_as_far_as_configured(self, settings, proxies, forwarded, expected):
+    def test_forwarded_for_is_trusted_only_as_far_as_configured(
+        self, settings, proxies, forwarded, expected
+    ):
         settings.TRUSTED_PROXIES = proxies
         request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
         assert client_ip(request) == expected
@@ -283,7 +285,9 @@ class TestAddStaff:
         rae = User.objects.get(username="rae")
         assert list(rae.groups.values_list("name", flat=True)) == ["Medical reviewers"]
         assert rae.person.name == "Dr Rae Reviewer" and rae.person.credentials == "MD, FAAD"
-        assert rae.has_perm("articles.record_review") and not rae.has_perm("articles.change_article")
+        assert rae.has_perm("articles.record_review") and not rae.has_perm(
+            "articles.change_article"
+        )
         assert "/people/dr-rae-reviewer/" in out.getvalue()
         assert client.get("/people/dr-rae-reviewer/").status_code == 200
 

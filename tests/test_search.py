@@ -67,7 +67,9 @@ class TestFindingArticles:
             title="Newer article", body="Mentions the zebra once.", published_at=timezone.now()
         )
         in_title = make_article(
-            title="Zebra care", body="Nothing else.", published_at=timezone.now() - timedelta(days=30)
+            title="Zebra care",
+            body="Nothing else.",
+            published_at=timezone.now() - timedelta(days=30),
         )
         in_summary = make_article(
             title="Middle article",
@@ -88,7 +90,7 @@ class TestFindingArticles:
 
         assert len(first.context["results"]) == 10
         assert len(second.context["results"]) == 2
-        assertContains(first, '12 results for “zebra”')
+        assertContains(first, "12 results for “zebra”")
         assertContains(first, 'href="?q=zebra&amp;page=2"')
         assert client.get(SEARCH, {"q": "zebra", "page": 9}).status_code == 404
 
@@ -141,9 +143,7 @@ class TestHighlighting:
             f"{search.START}unbalanced &rsquo"
         )
         result = search.excerpt(SimpleNamespace(headline=headline, summary=""), ["zebra"])
-        assert result == (
-            "’s cut <mark>zebra</mark> &amp; &lt;b&gt;bold&lt;/b&gt; unbalanced ’"
-        )
+        assert result == ("’s cut <mark>zebra</mark> &amp; &lt;b&gt;bold&lt;/b&gt; unbalanced ’")
 
 
 HOSTILE_QUERIES = [
@@ -195,7 +195,11 @@ class TestHostileQueries:
     def test_no_query_shows_just_the_form(self, client, article):
         response = client.get(SEARCH)
         assert response.status_code == 200
-        assertContains(response, '<input type="search" id="search-q" name="q" value="" maxlength="200">', html=True)
+        assertContains(
+            response,
+            '<input type="search" id="search-q" name="q" value="" maxlength="200">',
+            html=True,
+        )
         assertNotContains(response, "No articles match")
         assertContains(response, '<meta name="robots" content="noindex, follow">', html=True)
 

@@ -85,7 +85,9 @@ class TestSitemap:
     def test_an_article_is_dated_by_its_last_change(self, client, article):
         set_updated_at(article, timezone.now() - timedelta(days=40))
         urls = sitemap(client)
-        assert urls[f"{SITE_URL}{article.get_absolute_url()}"] == article.updated_at.date().isoformat()
+        assert (
+            urls[f"{SITE_URL}{article.get_absolute_url()}"] == article.updated_at.date().isoformat()
+        )
 
     def test_the_home_page_is_dated_by_the_latest_published_change(self, client, make_article):
         topic = Topic.objects.create(name="Dosing", slug="dosing")

@@ -78,8 +78,12 @@ class TestTopicPage:
 
     def test_has_an_absolute_canonical_url_and_social_tags(self, client, dosing):
         response = client.get("/topics/dosing/")
-        assertContains(response, f'<link rel="canonical" href="{SITE_URL}/topics/dosing/">', html=True)
-        assertContains(response, f'<meta property="og:url" content="{SITE_URL}/topics/dosing/">', html=True)
+        assertContains(
+            response, f'<link rel="canonical" href="{SITE_URL}/topics/dosing/">', html=True
+        )
+        assertContains(
+            response, f'<meta property="og:url" content="{SITE_URL}/topics/dosing/">', html=True
+        )
         assertContains(response, '<meta property="og:title" content="Dosing">', html=True)
 
     def test_a_topic_without_published_articles_says_so_calmly(self, client, dosing):
@@ -98,7 +102,9 @@ class TestTopicPage:
 
 @pytest.mark.django_db
 class TestTopicIndex:
-    def test_lists_topics_with_published_articles_and_their_counts(self, client, make_article, dosing):
+    def test_lists_topics_with_published_articles_and_their_counts(
+        self, client, make_article, dosing
+    ):
         diet = Topic.objects.create(name="Diet", slug="diet")
         Topic.objects.create(name="Empty", slug="empty")
         for article in (make_article(), make_article()):
@@ -165,9 +171,19 @@ class TestArchive:
         response = client.get("/")
 
         content = response.content.decode()
-        assertContains(response, '<a href="/archive/2024/">2024</a> <span class="count">(3)</span>', html=True)
-        assertContains(response, '<a href="/archive/2024/03/">March</a> <span class="count">(2)</span>', html=True)
-        assertContains(response, '<a href="/archive/2023/11/">November</a> <span class="count">(1)</span>', html=True)
+        assertContains(
+            response, '<a href="/archive/2024/">2024</a> <span class="count">(3)</span>', html=True
+        )
+        assertContains(
+            response,
+            '<a href="/archive/2024/03/">March</a> <span class="count">(2)</span>',
+            html=True,
+        )
+        assertContains(
+            response,
+            '<a href="/archive/2023/11/">November</a> <span class="count">(1)</span>',
+            html=True,
+        )
         assert content.index('href="/archive/2024/05/"') < content.index('href="/archive/2024/03/"')
         assertNotContains(response, "(4)")  # the March draft is not counted
 
@@ -175,11 +191,17 @@ class TestArchive:
         make_article().topics.add(dosing)
         make_article(status=Article.Status.DRAFT).topics.add(dosing)
         response = client.get("/")
-        assertContains(response, '<a href="/topics/dosing/">Dosing</a> <span class="count">(1)</span>', html=True)
+        assertContains(
+            response,
+            '<a href="/topics/dosing/">Dosing</a> <span class="count">(1)</span>',
+            html=True,
+        )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/", "/topics/", "/topics/dosing/", "/archive/{year}/", "/archive/{year}/{month}/"])
+@pytest.mark.parametrize(
+    "url", ["/", "/topics/", "/topics/dosing/", "/archive/{year}/", "/archive/{year}/{month}/"]
+)
 def test_page_queries_do_not_grow_with_the_number_of_articles(
     client, make_article, dosing, django_assert_max_num_queries, url
 ):
@@ -216,7 +238,8 @@ class TestEditorsManageTopics:
         assert editor_client.get(add_url).status_code == 200
 
         response = editor_client.post(
-            add_url, {"name": "Side effects", "slug": "side-effects", "description": "What to expect."}
+            add_url,
+            {"name": "Side effects", "slug": "side-effects", "description": "What to expect."},
         )
 
         assert response.status_code == 302
@@ -301,5 +324,7 @@ class TestPresentation:
         response = client.get("/topics/")
         assertContains(response, '<link rel="stylesheet" href="/static/css/site.css">', html=True)
         assertContains(
-            response, '<link rel="stylesheet" href="/static/css/print.css" media="print">', html=True
+            response,
+            '<link rel="stylesheet" href="/static/css/print.css" media="print">',
+            html=True,
         )

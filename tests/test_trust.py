@@ -100,7 +100,9 @@ class TestWhoAndWhen:
         assertContains(response, '<time datetime="2026-01-15">15 January 2026</time>', html=True)
 
     def test_an_unreviewed_article_says_so(self, client, article):
-        assertContains(client.get(article.get_absolute_url()), "has not yet been medically reviewed")
+        assertContains(
+            client.get(article.get_absolute_url()), "has not yet been medically reviewed"
+        )
 
 
 @pytest.mark.django_db
@@ -116,7 +118,9 @@ class TestDisclaimer:
     def test_editors_can_write_their_own_and_it_is_shown_as_text(self, client, make_article):
         article = make_article(disclaimer="Pregnancy warning: <b>never</b> take this if pregnant.")
         response = client.get(article.get_absolute_url())
-        assertContains(response, "Pregnancy warning: &lt;b&gt;never&lt;/b&gt; take this if pregnant.")
+        assertContains(
+            response, "Pregnancy warning: &lt;b&gt;never&lt;/b&gt; take this if pregnant."
+        )
         assertNotContains(response, DEFAULT_DISCLAIMER)
 
     def test_an_emptied_disclaimer_falls_back_to_the_standard_one(self, client, make_article):
@@ -135,7 +139,11 @@ class TestReviewOverdue:
     def test_the_notice_shows_once_the_review_date_has_passed(
         self, client, make_article, days_until_due, overdue
     ):
-        due = None if days_until_due is None else timezone.localdate() + timedelta(days=days_until_due)
+        due = (
+            None
+            if days_until_due is None
+            else timezone.localdate() + timedelta(days=days_until_due)
+        )
         article = make_article(next_review_due=due)
 
         response = client.get(article.get_absolute_url())
@@ -154,7 +162,9 @@ class TestReviewOverdue:
             next_review_due=today - timedelta(days=5),
         )
 
-        response = editor_client.get(reverse("admin:articles_article_changelist") + "?review=overdue")
+        response = editor_client.get(
+            reverse("admin:articles_article_changelist") + "?review=overdue"
+        )
 
         assert response.status_code == 200
         assert set(response.context["cl"].result_list) == {overdue, overdue_draft}
@@ -187,7 +197,9 @@ class TestReferences:
         assertNotContains(client.get(article.get_absolute_url()), "References")
 
     def test_a_doi_with_unusual_characters_is_a_safe_link(self, article):
-        reference = Reference(article=article, title="x", url="https://example.org", doi='10.1000/a"b<c>')
+        reference = Reference(
+            article=article, title="x", url="https://example.org", doi='10.1000/a"b<c>'
+        )
         assert reference.doi_url == "https://doi.org/10.1000/a%22b%3Cc%3E"
 
     @pytest.mark.parametrize(
@@ -239,9 +251,16 @@ class TestReferences:
             ("  10.1000/xyz ", " 31017924 "),
         ],
     )
-    def test_the_admin_form_keeps_only_the_identifier_of_a_pasted_link(self, article, doi, pubmed_id):
+    def test_the_admin_form_keeps_only_the_identifier_of_a_pasted_link(
+        self, article, doi, pubmed_id
+    ):
         form = ReferenceForm(
-            data={"title": "A study", "url": "https://example.org", "doi": doi, "pubmed_id": pubmed_id},
+            data={
+                "title": "A study",
+                "url": "https://example.org",
+                "doi": doi,
+                "pubmed_id": pubmed_id,
+            },
             instance=Reference(article=article),
         )
         assert form.is_valid(), form.errors
@@ -250,7 +269,12 @@ class TestReferences:
 
     def test_the_admin_form_explains_a_bad_doi(self, article):
         form = ReferenceForm(
-            data={"title": "A study", "url": "https://example.org", "doi": "12345", "pubmed_id": ""},
+            data={
+                "title": "A study",
+                "url": "https://example.org",
+                "doi": "12345",
+                "pubmed_id": "",
+            },
             instance=Reference(article=article),
         )
         assert not form.is_valid()
@@ -317,7 +341,12 @@ class TestEditorsAddReferences:
             ("Sun protection study", "10.1000/sun.1", "123456"),
             ("Second study", "", ""),
         ]
-        assert editor_client.get(reverse("admin:articles_article_change", args=[article.pk])).status_code == 200
+        assert (
+            editor_client.get(
+                reverse("admin:articles_article_change", args=[article.pk])
+            ).status_code
+            == 200
+        )
 
     def test_a_bad_reference_gets_a_message_next_to_the_field(self, editor_client):
         add_url = reverse("admin:articles_article_add")
@@ -361,7 +390,11 @@ class TestStructuredData:
             "name": "Eda Editor",
             "url": f"{SITE_URL}/people/eda-editor/",
         }
-        assert data["publisher"] == {"@type": "Organization", "name": "Clear Skin Notes", "url": f"{SITE_URL}/"}
+        assert data["publisher"] == {
+            "@type": "Organization",
+            "name": "Clear Skin Notes",
+            "url": f"{SITE_URL}/",
+        }
         assert data["datePublished"] == reviewed.published_at.isoformat(timespec="seconds")
         assert data["dateModified"] == reviewed.updated_at.isoformat(timespec="seconds")
         assert data["lastReviewed"] == "2026-01-15"
@@ -419,7 +452,13 @@ class TestStructuredData:
     def test_the_only_inline_script_is_the_json_ld_data_and_nothing_has_a_style_attribute(
         self, client, reviewed
     ):
-        for url in ["/", reviewed.get_absolute_url(), "/topics/", "/topics/side-effects/", "/search/?q=skin"]:
+        for url in [
+            "/",
+            reviewed.get_absolute_url(),
+            "/topics/",
+            "/topics/side-effects/",
+            "/search/?q=skin",
+        ]:
             page = parse(client.get(url))
             inline = [s for s in page.scripts if "src" not in s["attrs"]]
             assert all(s["attrs"].get("type") == "application/ld+json" for s in inline), url
@@ -476,8 +515,12 @@ def test_article_page_queries_do_not_grow_with_references_and_topics(
     def queries_for(count):
         article = make_article()
         for n in range(count):
-            article.topics.add(Topic.objects.create(name=f"Topic {count}-{n}", slug=f"t-{count}-{n}"))
-            Reference.objects.create(article=article, title=f"Ref {n}", url="https://example.org", position=n)
+            article.topics.add(
+                Topic.objects.create(name=f"Topic {count}-{n}", slug=f"t-{count}-{n}")
+            )
+            Reference.objects.create(
+                article=article, title=f"Ref {n}", url="https://example.org", position=n
+            )
         with django_assert_max_num_queries(12) as captured:
             assert client.get(article.get_absolute_url()).status_code == 200
         return len(captured)

@@ -92,7 +92,9 @@ def commenter(comment):
 
 @register.simple_tag
 def pending_comment_count():
-    return status_counts().get(Comment.Status.PENDING, 0)  # kept a few seconds (comments/queue_scale.py)
+    return status_counts().get(
+        Comment.Status.PENDING, 0
+    )  # kept a few seconds (comments/queue_scale.py)
 
 
 def _positive_int(value):

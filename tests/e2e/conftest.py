@@ -15,7 +15,9 @@ import pytest
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(
     os.environ.get("E2E_SCREENSHOTS")
-    or Path(__file__).resolve().parents[2] / "test-artifacts" / datetime.now().strftime("e2e-%Y%m%d-%H%M%S")
+    or Path(__file__).resolve().parents[2]
+    / "test-artifacts"
+    / datetime.now().strftime("e2e-%Y%m%d-%H%M%S")
 )
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
@@ -32,13 +34,17 @@ def pytest_collection_modifyitems(config, items):
 def pytest_report_header(config):
     if Path(CHROMIUM).exists():
         return f"e2e: Chromium at {CHROMIUM}; screenshots go to {SCREENSHOTS}"
-    return f"e2e: NO Chromium at {CHROMIUM}: browser tests will be skipped (apt-get install chromium)"
+    return (
+        f"e2e: NO Chromium at {CHROMIUM}: browser tests will be skipped (apt-get install chromium)"
+    )
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}: browser journey NOT run (apt-get install chromium)"
+        message = (
+            f"Chromium not found at {CHROMIUM}: browser journey NOT run (apt-get install chromium)"
+        )
         if os.environ.get("E2E_REQUIRED") == "1":
             pytest.fail(message)
         pytest.skip(message)
@@ -92,9 +98,12 @@ def csp_violations():
     def watch(page):
         page.on(
             "console",
-            lambda message: seen.append(message.text)
-            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
-            else None,
+            lambda message: (
+                seen.append(message.text)
+                if "Content Security Policy" in message.text
+                or "Content-Security-Policy" in message.text
+                else None
+            ),
         )
         return page
 

@@ -26,7 +26,9 @@ def site(staff_groups, live_server, settings):
     call_command("load_guide", stdout=StringIO())
     # Made again if an earlier browser test's transactional_db emptied the tables.
     for username, group in (("moderator", moderators_group()), ("editor", editors_group())):
-        user = User.objects.create_user(username, f"{username}@staff.example", PASSWORD, is_staff=True)
+        user = User.objects.create_user(
+            username, f"{username}@staff.example", PASSWORD, is_staff=True
+        )
         user.groups.add(group)
     return live_server.url
 
@@ -49,7 +51,9 @@ def log_in(page, base, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))
+    ).to_be_visible()
 
 
 def test_the_whole_journey(site, new_context, screenshot_dir, csp_violations):
@@ -83,7 +87,9 @@ def test_the_whole_journey(site, new_context, screenshot_dir, csp_violations):
     # 2. The reader posts a comment and sees it awaiting moderation; a fresh visitor does not.
     reader.goto(guide_url)
     form = reader.locator("form.comment-form")
-    form.get_by_role("textbox", name="Email", exact=True).press("Tab")  # reach the form by keyboard, as a person might
+    form.get_by_role("textbox", name="Email", exact=True).press(
+        "Tab"
+    )  # reach the form by keyboard, as a person might
     form.locator("[name=email]").fill("not-an-email")
     form.locator("[name=body]").fill("It took four months on 20 mg, but my skin is clear.")
     form.locator("[name=name]").fill("Sam")
@@ -135,7 +141,9 @@ def test_the_whole_journey(site, new_context, screenshot_dir, csp_violations):
     log_in(editor, base, "editor")
     editor.goto(base + "/admin/articles/article/add/")
     editor.get_by_label("Title:").fill("Sun protection during treatment")
-    editor.get_by_label("Summary:").fill("Why skin burns more easily on isotretinoin, and what helps.")
+    editor.get_by_label("Summary:").fill(
+        "Why skin burns more easily on isotretinoin, and what helps."
+    )
     body = editor.locator("textarea.markdownx-editor")
     body.fill("## Why it matters\n\n- Use SPF 30 or higher\n- Reapply every two hours\n")
     body.press("End")  # the editor previews on input

@@ -58,7 +58,9 @@ def log_in(page, base):
     page.get_by_label("Username").fill("moderator")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out").or_(page.get_by_role("link", name="Log out"))).to_be_visible()
+    expect(
+        page.get_by_role("button", name="Log out").or_(page.get_by_role("link", name="Log out"))
+    ).to_be_visible()
 
 
 def shoot(page, folder, name, full_page=True):
@@ -82,7 +84,13 @@ def test_the_queue_fits_and_a_moderator_approves_replies_and_blocks_in_place(
     site, guide, new_context, screenshot_dir, csp_violations, width
 ):
     question = held_question(guide)
-    other = held_question(guide, name="Bot", email="bot@spam.example", body="Cheap pills here.", ip_address="203.0.113.50")
+    other = held_question(
+        guide,
+        name="Bot",
+        email="bot@spam.example",
+        body="Cheap pills here.",
+        ip_address="203.0.113.50",
+    )
     page = csp_violations(new_context(viewport={"width": width, "height": 900}).new_page())
     log_in(page, site)
     page.goto(f"{site}/admin/comments/comment/")
@@ -113,7 +121,9 @@ def test_the_queue_fits_and_a_moderator_approves_replies_and_blocks_in_place(
 
     # Reply from the row.
     row.get_by_role("link", name="Reply").click()
-    row.get_by_label(re.compile("Your reply")).fill("Yes, dry lips are the most common effect. Keep using the balm.")
+    row.get_by_label(re.compile("Your reply")).fill(
+        "Yes, dry lips are the most common effect. Keep using the balm."
+    )
     shoot(page, screenshot_dir, f"issue13-queue-reply-{width}px", full_page=False)
     row.get_by_role("button", name="Publish reply").click()
     expect(page.locator("#queue-announcer")).to_have_text("Your reply to Sam is published.")
@@ -147,7 +157,9 @@ def test_the_queue_fits_and_a_moderator_approves_replies_and_blocks_in_place(
 
 def test_the_queue_works_without_javascript(site, guide, browser, screenshot_dir):
     question = held_question(guide)
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
     try:
         page = context.new_page()
         log_in(page, site)
@@ -155,7 +167,9 @@ def test_the_queue_works_without_javascript(site, guide, browser, screenshot_dir
         page.locator(f"#queue-comment-{question.pk}").get_by_role("button", name="Approve").click()
         expect(page.locator(".messagelist")).to_contain_text("Comment by Sam approved.")
         assert page.url.endswith("/admin/comments/comment/?status=all")  # back where it was
-        expect(page.locator(f"#queue-comment-{question.pk} [data-status-label]")).to_have_text("Approved")
+        expect(page.locator(f"#queue-comment-{question.pk} [data-status-label]")).to_have_text(
+            "Approved"
+        )
         page.locator(f"#queue-comment-{question.pk}").get_by_role("link", name="Reply").click()
         page.get_by_label("Your reply").fill("Answered without JavaScript.")
         shoot(page, screenshot_dir, "issue13-reply-page-no-js")

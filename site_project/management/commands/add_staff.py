@@ -38,10 +38,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--name",
             default="",
-            help="the name readers see, e.g. \"Dr Ada Smith\": creates their public person "
+            help='the name readers see, e.g. "Dr Ada Smith": creates their public person '
             "(required for a reviewer)",
         )
-        parser.add_argument("--credentials", default="", help='shown after the name, e.g. "MD, FAAD"')
+        parser.add_argument(
+            "--credentials", default="", help='shown after the name, e.g. "MD, FAAD"'
+        )
         parser.add_argument(
             "--no-password",
             action="store_true",

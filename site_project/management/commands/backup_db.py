@@ -35,4 +35,8 @@ class Command(BaseCommand):
             source.close()
         if check != "ok":
             raise CommandError(f"The backup at {target} failed its integrity check: {check}")
-        self.stdout.write(self.style.SUCCESS(f"Backed up the database to {target} ({target.stat().st_size} bytes)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Backed up the database to {target} ({target.stat().st_size} bytes)."
+            )
+        )
