@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.urls import reverse
 
 from site_project.pagination import requested_page
@@ -24,7 +24,6 @@ from site_project.pagination import requested_page
 from . import browse
 from .models import Article
 from .people import Person
-from .reviews import MedicalReview
 from .structured_data import absolute_url
 
 # URLs per sitemap page: each page costs the same to build and to fetch
@@ -81,6 +80,14 @@ class ArticleSitemap(SiteUrlSitemap):
     def lastmod(self, article):
         return article.updated_at
 
+    @property
+    def paginator(self):
+        # How many articles there are, from the kept month counts (articles/browse.py)
+        # rather than a count of every listed article on each fetch of the index.
+        paginator = super().paginator
+        paginator.count = sum(count for _, count in browse.archive_months())
+        return paginator
+
 
 class PageSitemap(SiteUrlSitemap):
     changefreq = "monthly"
@@ -111,22 +118,13 @@ class TopicSitemap(SiteUrlSitemap):
 
 
 class PersonSitemap(SiteUrlSitemap):
-    """The people who signed or medically reviewed a listed article."""
+    """Every person's page (each is public): a small table, counted without reading articles."""
 
     changefreq = "monthly"
     priority = 0.3
 
     def items(self):
-        listed = Article.objects.listed()
-        return (
-            Person.objects.filter(
-                Q(articles__in=listed)
-                | Q(reviews__status=MedicalReview.Status.APPROVED, reviews__article__in=listed)
-            )
-            .distinct()
-            .only("name", "slug", "updated_at")
-            .order_by("name")
-        )
+        return Person.objects.only("name", "slug", "updated_at").order_by("name", "pk")
 
     def lastmod(self, person):
         return person.updated_at

@@ -123,15 +123,18 @@ class Seeder:
     def articles(self, total):
         """Published articles up to `total`, older than those already there, each in 1-2 topics."""
         from articles.models import Article, Topic
+        from articles.people import Person
 
         have = Article.objects.count()
         topics = list(Topic.objects.values_list("pk", flat=True))
+        team = Person.objects.editorial_team()
         links = []
         batch = []
         for n in range(have, total):
             body, rendered = self.bodies[n % len(self.bodies)]
             batch.append(
                 Article(
+                    author=team,
                     title=f"{self.rng.choice(WORDS).title()} and {self.rng.choice(WORDS)}, note {n}",
                     slug=f"scale-note-{n}",
                     summary=f"Short note {n} about {self.rng.choice(WORDS)} and {self.rng.choice(WORDS)}.",
@@ -162,13 +165,9 @@ class Seeder:
 
     def _after_bulk(self):
         """Whatever the project keeps up to date on save, brought up to date after bulk inserts."""
-        try:
-            from articles import browse
-        except ImportError:
-            return
-        refresh = getattr(browse, "refresh_all", None)
-        if refresh:
-            refresh()
+        from articles import browse
+
+        browse.refresh_all()
 
     def comments(self, pending, guide_approved):
         """`pending` comments spread over every article, `guide_approved` threaded ones on the guide."""

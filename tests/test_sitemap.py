@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from articles import sitemaps
 from articles.models import Article, Topic
+from articles.people import Person
 
 SITE_URL = "https://blog.example.org"
 NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -104,8 +105,12 @@ class TestSitemap:
         # A topic's date would mean reading all its articles: topics have none.
         assert urls[f"{SITE_URL}/topics/dosing/"] is None
 
-    def test_an_empty_site_has_a_valid_sitemap_with_the_home_page(self, client):
-        assert sitemap(client) == {f"{SITE_URL}/": None}
+    def test_an_empty_site_has_a_valid_sitemap_with_the_home_page_and_the_team(self, client):
+        team = Person.objects.editorial_team()
+        assert sitemap(client) == {
+            f"{SITE_URL}/": None,
+            f"{SITE_URL}{team.get_absolute_url()}": team.updated_at.date().isoformat(),
+        }
 
     @pytest.mark.parametrize(
         "url",
