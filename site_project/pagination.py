@@ -47,8 +47,11 @@ class IndexedPaginator(Paginator):
     covering index); the outer query then reads just the page's rows by
     primary key, with the queryset's select_related() and defer() but not its
     filters, which the subquery has applied (repeated outside, they made SQLite
-    walk the whole index again). For /?page=2000 of 20,000 articles on SQLite:
-    0.7 ms instead of 25. Still one query. Order by indexed columns.
+    walk the whole index again). A page in the second half is picked walking
+    the index from the other end, so the last page costs what the first does
+    and no page steps over more than half the rows: for /?page=2000 of 20,000
+    articles on SQLite, 0.1 ms instead of 3 (25 reading whole rows). Still one
+    query. Order by indexed columns.
     """
 
     def page(self, number):
@@ -58,7 +61,11 @@ class IndexedPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         queryset = self.object_list
-        rows = queryset.model._base_manager.filter(pk__in=queryset.values("pk")[bottom:top])
+        if bottom > self.count - top:
+            ids = queryset.reverse().values("pk")[self.count - top : self.count - bottom]
+        else:
+            ids = queryset.values("pk")[bottom:top]
+        rows = queryset.model._base_manager.filter(pk__in=ids)
         rows.query.select_related = queryset.query.select_related
         rows.query.deferred_loading = queryset.query.deferred_loading
         rows = rows.order_by(*(queryset.query.order_by or queryset.model._meta.ordering))
