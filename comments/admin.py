@@ -80,6 +80,20 @@ class CommentAdmin(QueueAdminMixin, admin.ModelAdmin):
     # Moderators may edit the text (to remove personal details) and the status.
     readonly_fields = [field for field in fields if field not in MODERATOR_EDITABLE_FIELDS]
 
+    # The queue says what it lists, where Django would say "Select comment to change".
+    TITLES = {
+        Comment.Status.PENDING: "Comments awaiting moderation",
+        Comment.Status.APPROVED: "Approved comments",
+        Comment.Status.SPAM: "Comments marked as spam",
+        Comment.Status.REJECTED: "Rejected comments",
+        queue_scale.ALL: "All comments",
+    }
+
+    def changelist_view(self, request, extra_context=None):
+        status = queue_scale.requested_status(request.GET.get(StatusFilter.parameter_name))
+        context = {"title": self.TITLES[status], **(extra_context or {})}
+        return super().changelist_view(request, context)
+
     def get_queryset(self, request):
         # Each row links its article by title: the article's text stays unread.
         return super().get_queryset(request).defer(*ARTICLE_TEXT)

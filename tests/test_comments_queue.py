@@ -83,6 +83,22 @@ def test_each_row_shows_the_whole_comment_article_age_reason_and_its_buttons(
     assertContains(moderator_client.get(QUEUE), 'value="approve"')
 
 
+@pytest.mark.parametrize(
+    "query, title",
+    [
+        ({}, "Comments awaiting moderation"),
+        ({"status": "spam"}, "Comments marked as spam"),
+        ({"status": "all"}, "All comments"),
+        ({"status": "nonsense"}, "Comments awaiting moderation"),
+    ],
+)
+def test_the_queue_says_what_it_lists(moderator_client, held, query, title):
+    html = moderator_client.get(QUEUE, query).content.decode()
+    assert f"<h1>{title}</h1>" in html
+    assert f"<title>{title} |" in html
+    assert "Select comment to change" not in html
+
+
 def test_one_click_approve_acts_and_goes_back_to_the_queue(moderator, held):
     client = logged_in(moderator, enforce_csrf_checks=True)
     back = f"{QUEUE}?status=pending"
