@@ -107,7 +107,17 @@ class TestPersonPage:
         text = text_of(theirs)
         assert "Articles medically reviewed by Dr Rae Reviewer" in text
         assert "Reviewed one" in text and "Dry lips" in text
-        assert "No articles yet." in text
+        # A reviewer who wrote nothing has no empty "Articles by" list.
+        assert "Articles by Dr Rae Reviewer" not in text
+        assert "No articles yet." not in text
+
+        # A writer who reviews nothing has no empty review list.
+        assert "medically reviewed by" not in text_of(client.get("/people/eda-writer/"))
+
+    def test_a_person_with_nothing_published_yet_says_so_once(self, client, reviewer):
+        text = text_of(client.get("/people/dr-rae-reviewer/"))
+        assert text.count("No articles yet.") == 1
+        assert "medically reviewed by" not in text
 
     def test_json_ld_person_with_job_title_credentials_and_same_as(self, client, writer):
         data = json_ld(client.get("/people/eda-writer/"))
