@@ -35,7 +35,7 @@ from site_project.context_processors import SITE_NAME
 
 from . import conf
 from .blocks import normalise_block, suggested_blocks
-from .forms import check_plain_text
+from .forms import TextareaField, check_plain_text
 from .models import BlockedSender, Comment
 from .moderation import moderate
 from .text import STAFF_BADGE
@@ -91,7 +91,7 @@ def safe_next(request, fallback):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(
+    body = TextareaField(
         label="Your reply",
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": "Please write your reply."},
@@ -102,7 +102,7 @@ class ReplyForm(forms.Form):
         self.fields["body"].validators.append(MaxLengthValidator(conf.max_length()))
 
     def clean_body(self):
-        return check_plain_text(self.cleaned_data["body"].strip(), multiline=True)
+        return check_plain_text(self.cleaned_data["body"], multiline=True)
 
 
 def public_name(user):

@@ -226,6 +226,14 @@ def test_a_reply_can_be_written_from_the_comments_admin_page(moderator_client, h
     assertContains(form, "Second line of a question")
 
 
+def test_a_reply_keeps_the_line_breaks_a_browser_sends_as_crlf(moderator_client, held):
+    body = "Thank you for asking.\r\n\r\nKeep using the balm."
+    moderator_client.post(action_url("reply", held), {"body": body})
+    reply = Comment.objects.get(parent=held)
+    assert reply.body == "Thank you for asking.\n\nKeep using the balm."
+    assert "Thank you for asking.<br><br>Keep using the balm." in reply.html
+
+
 def test_an_empty_or_too_deep_reply_is_refused(
     moderator_client, held, article, make_comment, settings
 ):
