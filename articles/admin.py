@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import history, review_workflow
-from .images import ImageRefused, cleaned_form_upload
+from .images import cleaned_form_upload
 from .models import Article, Person, RecommendedArticle, Reference, Topic
 from .review_admin import reverse_admin, review_panel, review_panel_text
 from .reviews import MedicalReview, Revision, covered_q, review_required, review_status
@@ -187,10 +187,7 @@ class ArticleForm(forms.ModelForm):
         return after
 
     def clean_featured_image(self):
-        try:
-            return cleaned_form_upload(self.cleaned_data.get("featured_image"))
-        except ImageRefused as refused:
-            raise forms.ValidationError(str(refused)) from None
+        return cleaned_form_upload(self.cleaned_data.get("featured_image"))
 
 
 ARTICLE_FIELDSETS = [

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -86,11 +87,14 @@ def clean_upload(upload):
 def cleaned_form_upload(image):
     """For a form's ImageField: a new upload becomes its cleaned copy; anything else is kept.
 
-    Raises ImageRefused for a file we do not store (the form shows the message).
+    Raises ValidationError for a file we do not store (the form shows the message).
     """
     if not image or not hasattr(image, "content_type"):
         return image  # unchanged, cleared, or nothing chosen
-    cleaned = clean_upload(image)
+    try:
+        cleaned = clean_upload(image)
+    except ImageRefused as refused:
+        raise ValidationError(str(refused)) from None
     # Stored re-encoded, without the original's metadata, under a name of ours.
     return SimpleUploadedFile(cleaned.filename, cleaned.data, f"image/{cleaned.extension}")
 

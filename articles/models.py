@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from .images import upload_path
 from .markdown import DECORATIVE, Unrenderable, images_without_alt, render, render_checked
-from .reviews import review_required, text_digest
+from .reviews import text_digest
 
 DEFAULT_DISCLAIMER = (
     "This article is general information, not medical advice. Talk to your dermatologist "
@@ -317,11 +317,6 @@ class Article(models.Model):
     def current_text_digest(self):
         """The digest of the title, summary and body as they are on this instance."""
         return text_digest(self.title, self.summary, self.body)
-
-    @property
-    def needs_medical_review(self):
-        """Medical content under the publishing rule (ARTICLES_REQUIRE_MEDICAL_REVIEW)."""
-        return review_required() and self.medical and not self.is_page
 
     @property
     def text_is_reviewed(self):

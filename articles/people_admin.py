@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.html import format_html
 
-from .images import ImageRefused, cleaned_form_upload
+from .images import cleaned_form_upload
 from .people import Person
 from .reviews import MedicalReview
 from .roles import MEDICAL_REVIEWERS
@@ -38,10 +38,7 @@ class PersonForm(forms.ModelForm):
         }
 
     def clean_photo(self):
-        try:
-            return cleaned_form_upload(self.cleaned_data.get("photo"))
-        except ImageRefused as refused:
-            raise forms.ValidationError(str(refused)) from None
+        return cleaned_form_upload(self.cleaned_data.get("photo"))
 
 
 @admin.register(Person)

@@ -36,9 +36,10 @@ class PersonDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         person = self.object
         teasers = Article.objects.listed().defer("body", "body_html", "toc_html", "disclaimer")
+        page = requested_page(self.request, "page")
+        reviewed_page = requested_page(self.request, "reviewed")
         written, more_written = _page(
-            teasers.filter(author=person).order_by("-published_at", "-id"),
-            requested_page(self.request, "page"),
+            teasers.filter(author=person).order_by("-published_at", "-id"), page
         )
         reviewed, more_reviewed = _page(
             teasers.filter(
@@ -47,13 +48,13 @@ class PersonDetailView(DetailView):
             )
             .annotate(reviewed_on=Max("medical_reviews__decided_at"))
             .order_by("-reviewed_on", "-id"),
-            requested_page(self.request, "reviewed"),
+            reviewed_page,
         )
         context.update(
             written=written,
             reviewed=reviewed,
-            page=requested_page(self.request, "page"),
-            reviewed_page=requested_page(self.request, "reviewed"),
+            page=page,
+            reviewed_page=reviewed_page,
             more_written=more_written,
             more_reviewed=more_reviewed,
         )

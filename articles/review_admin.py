@@ -62,7 +62,7 @@ def review_panel_text(article):
 def review_panel(request, article):
     """What the top of an article's change form says about its review, and what can be done."""
     revision = getattr(article, "pending_revision", None)
-    waiting = article.medical_reviews.open().select_related("reviewer").first()
+    waiting = review_workflow.open_review(article)
     sent_back = (
         article.medical_reviews.filter(status=MedicalReview.Status.SENT_BACK)
         .select_related("reviewer")
@@ -318,7 +318,7 @@ class MedicalReviewAdmin(admin.ModelAdmin):
                 article=article,
                 form=form,
                 revision=revision,
-                waiting=article.medical_reviews.open().select_related("reviewer").first(),
+                waiting=review_workflow.open_review(article),
                 no_reviewers=not form.fields["reviewer"].queryset.exists(),
             ),
         )
@@ -495,10 +495,6 @@ def _comparison(review, text):
             "reviewed_before": False,
         }
     return {"label": None, "changes": [], "reviewed_before": False}
-
-
-def reviews_waiting_for(user):
-    return MedicalReview.objects.open().filter(reviewer__user=user)
 
 
 def needs_review_counts():

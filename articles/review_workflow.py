@@ -97,6 +97,11 @@ def pending_revision(article):
     return article.revisions.pending().first()
 
 
+def open_review(article):
+    """The review of `article` waiting for its reviewer, if any (with the reviewer)."""
+    return article.medical_reviews.open().select_related("reviewer").first()
+
+
 def request_review(article, reviewer, requested_by, note=""):
     """Ask `reviewer` to review the article's pending revision, or else its saved text."""
     if not eligible_reviewers(article).filter(pk=reviewer.pk).exists():
@@ -106,7 +111,7 @@ def request_review(article, reviewer, requested_by, note=""):
             f"{reviewer.name} cannot be asked: reviews are recorded by people linked to an "
             "active account in the Medical reviewers group."
         )
-    waiting = article.medical_reviews.open().select_related("reviewer").first()
+    waiting = open_review(article)
     if waiting is not None:
         raise ReviewRefused(
             f"A review is already waiting: asked of {waiting.reviewer.name} on "

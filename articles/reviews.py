@@ -23,15 +23,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.text import normalize_newlines
 
 TEXT_FIELDS = ("title", "summary", "body")
 
 
 def text_digest(title, summary, body):
     """A fingerprint of the text readers read; a line ending typed as CRLF is the same text."""
-    parts = [
-        (value or "").replace("\r\n", "\n").replace("\r", "\n") for value in (title, summary, body)
-    ]
+    parts = [normalize_newlines(value or "") for value in (title, summary, body)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -173,10 +172,6 @@ class Revision(models.Model):
     def __str__(self):
         return f"Revision of “{self.article}” ({self.get_status_display().lower()})"
 
-    @property
-    def digest(self):
-        return text_digest(self.title, self.summary, self.body)
-
 
 class ReviewHistoryEntry(models.Model):
     """One line of an article's public review history."""
@@ -247,7 +242,7 @@ def review_status(article):
     if review is None:
         return ReviewStatus("unreviewed")
     reviewed_on = timezone.localtime(review.decided_at).date()
-    if article.reviewed_text_digest and article.reviewed_text_digest == article.current_text_digest:
+    if article.text_is_reviewed:
         return ReviewStatus("reviewed", review.reviewer, reviewed_on)
     updated = article.text_updated_at or article.updated_at
     return ReviewStatus("updated", review.reviewer, reviewed_on, timezone.localtime(updated).date())

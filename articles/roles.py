@@ -22,6 +22,7 @@ EDITOR_PERMISSIONS = [
     "articles.view_medicalreview",
 ]
 
+EDITORS = "Editors"
 MEDICAL_REVIEWERS = "Medical reviewers"
 REVIEWER_PERMISSIONS = [
     "articles.view_article",
@@ -57,7 +58,7 @@ def ensure_editors(apps):
     A data migration sees the models as they were when it was written, so an early
     migration grants what existed then and a later one extends the group.
     """
-    return ensure_group(apps, "Editors", _existing(apps, EDITOR_PERMISSIONS))
+    return ensure_group(apps, EDITORS, _existing(apps, EDITOR_PERMISSIONS))
 
 
 def ensure_medical_reviewers(apps):

@@ -1,7 +1,7 @@
 """Search over published articles: a full-text index on each database, ranked, bounded.
 
 PostgreSQL: a weighted tsvector (title A, summary B, body C) stored in the
-article row and kept by a trigger, with a GIN index (migration 0010; the
+article row and kept by a trigger, with a GIN index (migration 0017; the
 column is the database's alone, so Django never loads it with an article).
 SQLite: an FTS5 index with the Porter stemmer (site_project/sqlite_fts.py),
 ranked by bm25 with the same weights. Without FTS5 (a SQLite built without
@@ -50,7 +50,7 @@ HEADING_PERMALINK = r'<a class="headerlink"[^>]*>[^<]*</a>'
 # A title hit outranks a summary and a body hit together (fallback and bm25 alike).
 TITLE_WEIGHT, SUMMARY_WEIGHT, BODY_WEIGHT = 4, 2, 1
 
-# PostgreSQL: the stored vector and its index (articles/migrations/0010).
+# PostgreSQL: the stored vector and its index (articles/migrations/0017).
 POSTGRES_VECTOR_COLUMN = "search_vector"
 POSTGRES_VECTOR_INDEX = "articles_article_search_vector"
 # SQLite: title, summary and body (the Markdown, as PostgreSQL's vector) in FTS5.

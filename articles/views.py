@@ -26,19 +26,26 @@ def can_preview_drafts(request):
     return user.is_active and user.is_staff and user.has_perm("articles.view_article")
 
 
-class ArticleListView(StrictPaginationMixin, ListView):
-    template_name = "articles/article_list.html"
-    context_object_name = "articles"
-    paginate_by = 10
-    paginator_class = IndexedPaginator  # deep pages step over index entries only
+class PublishedArticlesMixin:
+    """Listed articles as teasers: the one definition of listed, without the heavy text."""
+
+    paginator_class = IndexedPaginator
 
     def get_queryset(self):
         return (
             Article.objects.listed()
             .select_related("author")
-            .defer("body", "body_html")
-            .order_by("-pinned", "-published_at", "-id")
+            .defer("body", "body_html", "toc_html", "disclaimer")
         )
+
+
+class ArticleListView(StrictPaginationMixin, PublishedArticlesMixin, ListView):
+    template_name = "articles/article_list.html"
+    context_object_name = "articles"
+    paginate_by = 10
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-pinned", "-published_at", "-id")
 
 
 class ArticleDetailView(DetailView):
@@ -115,18 +122,8 @@ class PageDetailView(ArticleDetailView):
 
     kind = Article.Kind.PAGE
 
-
-class PublishedArticlesMixin:
-    """Listed articles as teasers: the one definition of listed, without the heavy text."""
-
-    paginator_class = IndexedPaginator
-
     def get_queryset(self):
-        return (
-            Article.objects.listed()
-            .select_related("author")
-            .defer("body", "body_html", "toc_html", "disclaimer")
-        )
+        return super().get_queryset().prefetch_related(None)  # a page shows no topics or references
 
 
 class TopicListView(ListView):

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import ssl
 import statistics
 import subprocess
@@ -43,7 +42,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.freshness import approval_delay  # noqa: E402
-from tests.nginx_front import NginxUnavailable, nginx_in_front, require_nginx  # noqa: E402
+from tests.nginx_front import (  # noqa: E402
+    NginxUnavailable,
+    free_port,
+    nginx_in_front,
+    require_nginx,
+)
 
 GUIDE = "/articles/isotretinoin-journey-20-mg-40-mg-and-beyond/"
 # Behind the TLS proxy gunicorn sees this header; without it the site redirects to HTTPS.
@@ -223,12 +227,6 @@ def manage(env, *args, extra=None):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_gunicorn(env, port, pin):

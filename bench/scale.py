@@ -298,8 +298,8 @@ class Measure:
         guide_url = guide.get_absolute_url()
         threads = Comment.objects.approved().filter(article=guide, parent=None).count()
         last_cpage = max(1, -(-threads // conf.per_page()))
-        published = Article.objects.published().count()
-        last_page = max(1, -(-published // 10))
+        listed = Article.objects.listed().count()  # what the home page pages through
+        last_page = max(1, -(-listed // 10))
         topic = Topic.objects.order_by("pk").first()
         year = Article.objects.published().order_by("published_at").first().published_at.year
         sitemap_index, sitemap_first, sitemap_last = self._sitemap_pages()

@@ -6,6 +6,7 @@ from . import queue_scale
 from .models import BlockedSender, Comment, DisallowedWord
 from .moderation import moderate
 from .queue import CONTACT_FIELDS, BlockedSenderAdmin, QueueAdminMixin, can_see_contact
+from .status_counts import status_counts
 
 ARTICLE_TEXT = tuple(
     f"article__{name}" for name in ("summary", "body", "body_html", "toc_html", "disclaimer")
@@ -20,9 +21,7 @@ class StatusFilter(admin.SimpleListFilter):
     ALL = queue_scale.ALL
 
     def lookups(self, request, model_admin):
-        counts = (
-            queue_scale.status_counts()
-        )  # kept a few seconds: no count of the whole table per view
+        counts = status_counts()  # kept a few seconds: no count of the whole table per view
         return [
             (status.value, f"{status.label} ({counts.get(status.value, 0)})")
             for status in Comment.Status

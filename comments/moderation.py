@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from .models import Comment
 from .notifications import comments_published
-from .queue_scale import forget_status_counts
+from .status_counts import forget_status_counts
 
 logger = logging.getLogger("comments.moderation")
 

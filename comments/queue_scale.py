@@ -1,15 +1,11 @@
 """What keeps the moderation queue's cost flat with 100,000 comments and 20,000 articles.
 
-- Status counts: COUNT(*) by status, read from the status index alone
-  (10-14 ms at 120,000 comments; COUNT(id) made PostgreSQL read every row,
-  100 ms), kept in Django's cache for a few seconds and forgotten when a
-  moderation commits, so a moderator sees their own action counted at once.
-  (The list's own count stays exact: a stale one would cut or overrun its
-  last page.)
+- Status counts: kept briefly (comments/status_counts.py). The list's own
+  count stays exact: a stale one would cut or overrun its last page.
 - The article filter: a title search showing at most ten articles, instead
   of a link for every article (20,000 links, 1.6 MB, 0.8 s).
 - Text search: PostgreSQL serves Django's own `icontains` search from pg_trgm
-  indexes (comments/migrations/0005). On SQLite an FTS5 trigram index
+  indexes (comments/migrations/0008). On SQLite an FTS5 trigram index
   narrows the comments to those containing each term of three characters or
   more, and Django's search then runs on those alone, so what is found is
   exactly what the plain search finds.
@@ -18,9 +14,8 @@
 import logging
 
 from django.contrib import admin
-from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func
+from django.db.models import BooleanField, F, Func
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 from django.utils.text import smart_split, unescape_string_literal
@@ -32,8 +27,6 @@ from .models import Comment
 
 log = logging.getLogger(__name__)
 
-COUNTS_KEY = "comments:queue:status-counts"
-COUNTS_SECONDS = 5
 ALL = "all"
 
 SQLITE_INDEX = sqlite_fts.FtsIndex(
@@ -78,30 +71,6 @@ def with_status(queryset, status):
     if status == ALL:
         return queryset
     return queryset.filter(Likely(Exact(F("status"), status)))
-
-
-def status_counts():
-    """{status: comments}, at most COUNTS_SECONDS old (the cache is never needed to be right)."""
-    try:
-        counts = cache.get(COUNTS_KEY)
-    except Exception:
-        log.warning("cache unavailable; counting comments", exc_info=True)
-        counts = None
-    if counts is None:
-        counts = dict(Comment.objects.order_by().values_list("status").annotate(n=Count("*")))
-        try:
-            cache.set(COUNTS_KEY, counts, COUNTS_SECONDS)
-        except Exception:
-            log.warning("cache unavailable; counts not kept", exc_info=True)
-    return counts
-
-
-def forget_status_counts():
-    """After a moderation commits: the next view counts again."""
-    try:
-        cache.delete(COUNTS_KEY)
-    except Exception:
-        log.warning("cache unavailable; counts expire by themselves", exc_info=True)
 
 
 class ArticleFilter(admin.ListFilter):

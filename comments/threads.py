@@ -1,8 +1,8 @@
 """A page of approved comment threads, flattened for one template loop.
 
-Two queries whatever the number of comments: the counts, then the page of
-top-level comments together with every approved reply in those threads
-(found by `thread_id`, the top-level comment each reply belongs to). Each
+One query whatever the number of comments: the counts together with the
+page of top-level comments and every approved reply in those threads (found
+by `thread_id`, the top-level comment each reply belongs to). Each
 comment's byline and text were rendered when it was saved, so the loop only
 joins strings.
 
@@ -126,17 +126,8 @@ _PAGE_SQL = f"""
 def page_query_params(article_id, page_number, per_page):
     approved = Comment.Status.APPROVED.value
     offset = (page_number - 1) * per_page
-    return [
-        article_id,
-        approved,
-        article_id,
-        approved,
-        article_id,
-        approved,
-        per_page,
-        offset,
-        approved,
-    ]
+    # The counts, the thread count and the roots each filter by article and status.
+    return [article_id, approved] * 3 + [per_page, offset, approved]
 
 
 def _read_page(article, page_number, per_page):

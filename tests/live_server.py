@@ -24,16 +24,12 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from .nginx_front import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE_PATH = "/articles/isotretinoin-journey-20-mg-40-mg-and-beyond/"
 SECRET_KEY = "live-server-test-key-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
 POSTGRES_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def closed_port():

@@ -2,7 +2,8 @@
 
 from django import template
 
-from articles.review_admin import needs_review_counts, reviews_waiting_for
+from articles.review_admin import needs_review_counts
+from articles.reviews import MedicalReview
 
 register = template.Library()
 
@@ -13,7 +14,7 @@ def medical_review_overview(context):
     user = context["request"].user
     overview = {"mine": None, "editor": False}
     if user.has_perm("articles.record_review"):
-        overview["mine"] = reviews_waiting_for(user).count()
+        overview["mine"] = MedicalReview.objects.open().for_user(user).count()
     if user.has_perm("articles.change_article") or user.has_perm("articles.view_medicalreview"):
         overview.update(needs_review_counts(), editor=True)
     return overview

@@ -8,7 +8,7 @@ from site_project.shared_pages import has_session
 from ..forms import LONGEST_ID, CommentForm
 from ..models import Comment
 from ..policy import comments_open
-from ..queue_scale import status_counts
+from ..status_counts import status_counts
 from ..text import commenter_html, render_comment_text
 from ..threads import thread_page
 from ..visitor import awaiting_moderation
@@ -92,9 +92,8 @@ def commenter(comment):
 
 @register.simple_tag
 def pending_comment_count():
-    return status_counts().get(
-        Comment.Status.PENDING, 0
-    )  # kept a few seconds (comments/queue_scale.py)
+    # Kept a few seconds (comments/status_counts.py).
+    return status_counts().get(Comment.Status.PENDING, 0)
 
 
 def _positive_int(value):

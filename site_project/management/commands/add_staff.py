@@ -16,9 +16,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from articles.people import Person
+from articles.roles import EDITORS, MEDICAL_REVIEWERS
+from comments.notifications import MODERATORS_GROUP
 
 # Role on the command line -> the group a migration creates with its permissions.
-ROLES = {"editor": "Editors", "moderator": "Moderators", "reviewer": "Medical reviewers"}
+ROLES = {"editor": EDITORS, "moderator": MODERATORS_GROUP, "reviewer": MEDICAL_REVIEWERS}
 PASSWORD_TRIES = 3
 
 
