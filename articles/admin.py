@@ -274,6 +274,7 @@ class ArticleAdmin(SortableAdminBase, SimpleHistoryAdmin):
         return (
             super()
             .get_queryset(request)
+            .select_related("author", "last_review__reviewer")
             .annotate(
                 changes_waiting=Exists(Revision.objects.pending().filter(article=OuterRef("pk"))),
                 review_waiting=Exists(MedicalReview.objects.open().filter(article=OuterRef("pk"))),
@@ -325,7 +326,13 @@ class ArticleAdmin(SortableAdminBase, SimpleHistoryAdmin):
         return form
 
     def get_object(self, request, object_id, from_field=None):
+        # The change page asks twice (its review panel, then Django's form): read once.
+        key = (str(object_id), from_field)
+        kept = getattr(request, "_article_for_change", None)
+        if kept is not None and kept[0] == key:
+            return kept[1]
         article = super().get_object(request, object_id, from_field)
+        request._article_for_change = (key, article)
         if article is not None:
             revision = review_workflow.pending_revision(article)
             if revision is not None:

@@ -1,5 +1,7 @@
 """The admin pages editors use, as a member of the Editors group sees them."""
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -232,3 +234,25 @@ class TestEditorsUseTheAdmin:
 )
 def test_editors_cannot_reach_anything_else(editor_client, url):
     assert editor_client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_change_page_reads_the_article_and_its_review_once(
+    editor_client, make_article, reviewer, record_review, django_assert_max_num_queries
+):
+    article = make_article(medical=True)
+    record_review(article, reviewer)
+    editor_client.get(change_url(article))  # content types and permissions cached
+    # The review panel and the form share one read of the article with its
+    # reviewer: session, user, the article, its waiting changes, two review
+    # lookups, permissions, the form's choices and inlines.
+    with django_assert_max_num_queries(13) as captured:
+        response = editor_client.get(change_url(article))
+    assertContains(response, "Medically reviewed by Dr Rae Reviewer")
+    article_reads = [
+        query["sql"]
+        for query in captured.captured_queries
+        if re.search(r'\bFROM "articles_article"\s+(LEFT OUTER |INNER )?(JOIN|WHERE)', query["sql"])
+        and f'"articles_article"."id" = {article.pk}' in query["sql"]
+    ]
+    assert len(article_reads) == 1, article_reads
