@@ -329,9 +329,10 @@ class Article(models.Model):
     def clean(self):
         super().clean()
         errors = {}
-        # Before save() renders: too long, or too costly to render.
+        # Before save(): too long, or too costly to render. The render is kept
+        # for save(), so that a body is rendered once however it is checked.
         try:
-            render_checked(self.body)
+            self._checked_render = (self.body, render_checked(self.body))
         except Unrenderable as refusal:
             errors["body"] = str(refusal)
         # Only text that renders in time is looked at again for its images.
@@ -369,7 +370,8 @@ class Article(models.Model):
                     "text_digest",
                     "text_updated_at",
                 }
-        rendered = render(self.body)
+        checked = getattr(self, "_checked_render", None)
+        rendered = checked[1] if checked and checked[0] == self.body else render(self.body)
         self.body_html = rendered.html
         self.toc_html = rendered.toc_html
         self.reading_minutes = rendered.reading_minutes

@@ -242,32 +242,33 @@ def _close_revision(review, status):
         )
 
 
+def _apply_decided_text(
+    review, article, text, user, note, reason, status, history_kind, next_review_due=None
+):
+    """A decision that applies the text read: one new version, the revision closed, recorded."""
+    now = timezone.now()
+    version = _apply(article, text, reason, user, next_review_due)
+    _close_revision(review, Revision.Status.APPLIED)
+    _decide(review, status, user, now, note, version, article.text_digest)
+    ReviewHistoryEntry.objects.create(
+        article=article, kind=history_kind, at=now, review=review, version=version, by=user
+    )
+
+
 @transaction.atomic
 def approve(review, user, *, note="", next_review_due=None, seen_digest=None):
     """Record the reviewer's approval of the text they read; a revision is applied with it."""
     review, text = _decidable(review, user, seen_digest)
     article = Article.objects.select_for_update().get(pk=review.article_id)
-    now = timezone.now()
-    version = _apply(
-        article,
-        text,
-        f"Medically reviewed by {review.reviewer.name}"
-        + (": the changes waiting for review applied" if review.revision_id else ""),
-        user,
-        next_review_due,
+    reason = f"Medically reviewed by {review.reviewer.name}" + (
+        ": the changes waiting for review applied" if review.revision_id else ""
     )
-    _close_revision(review, Revision.Status.APPLIED)
-    _decide(review, MedicalReview.Status.APPROVED, user, now, note, version, article.text_digest)
+    _apply_decided_text(
+        review, article, text, user, note, reason,
+        MedicalReview.Status.APPROVED, ReviewHistoryEntry.Kind.REVIEWED, next_review_due,
+    )  # fmt: skip
     Article.objects.filter(pk=article.pk).update(
         last_review=review, reviewed_text_digest=article.text_digest
-    )
-    ReviewHistoryEntry.objects.create(
-        article=article,
-        kind=ReviewHistoryEntry.Kind.REVIEWED,
-        at=now,
-        review=review,
-        version=version,
-        by=user,
     )
     return review
 
@@ -283,26 +284,14 @@ def mark_not_significant(review, user, *, note="", seen_digest=None):
         )
     article = Article.objects.select_for_update().get(pk=review.article_id)
     was_covered = article.text_is_reviewed
-    now = timezone.now()
-    version = _apply(
-        article,
-        text,
+    _apply_decided_text(
+        review, article, text, user, note,
         f"Minor correction, not medically significant ({review.reviewer.name})",
-        user,
-    )
-    _close_revision(review, Revision.Status.APPLIED)
-    _decide(review, MedicalReview.Status.MINOR, user, now, note, version, article.text_digest)
+        MedicalReview.Status.MINOR, ReviewHistoryEntry.Kind.CORRECTED,
+    )  # fmt: skip
     if was_covered:
         # The reviewed text plus a change a reviewer found not medically significant.
         Article.objects.filter(pk=article.pk).update(reviewed_text_digest=article.text_digest)
-    ReviewHistoryEntry.objects.create(
-        article=article,
-        kind=ReviewHistoryEntry.Kind.CORRECTED,
-        at=now,
-        review=review,
-        version=version,
-        by=user,
-    )
     return review
 
 

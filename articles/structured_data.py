@@ -85,14 +85,15 @@ def _citation(reference):
     return citation
 
 
-def article_structured_data(article):
+def article_structured_data(article, review=None):
     """A schema.org MedicalWebPage (with Article's fields) for `article`, as a dict.
 
     `lastReviewed` and `reviewedBy` describe a review only while the current
-    text is the text reviewed (articles/reviews.py review_status).
+    text is the text reviewed (articles/reviews.py review_status; `review`
+    when the caller has it already).
     """
     url = absolute_url(article.get_absolute_url())
-    review = review_status(article)
+    review = review or review_status(article)
     reviewed = review is not None and review.is_reviewed
     data = {
         "@context": "https://schema.org",

@@ -66,6 +66,16 @@ def test_body_is_rendered_and_sanitised_on_save(make_article):
     assert 'id="changed"' in article.body_html
 
 
+def test_the_body_saved_is_the_body_rendered_even_if_it_changed_after_checking(article):
+    article.body = "## Checked"
+    article.full_clean()
+    article.body = "## Changed after the check"
+    article.save()
+    article.refresh_from_db()
+    assert "Changed after the check" in article.body_html
+    assert "Checked<" not in article.body_html
+
+
 @pytest.mark.django_db
 class TestRecommendations:
     def test_published_recommendations_follow_the_editors_order(self, make_article):

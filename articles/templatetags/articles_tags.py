@@ -22,9 +22,12 @@ def absolute_url(path):
 
 
 @register.simple_tag
-def article_json_ld(article):
-    """The article's JSON-LD block (the page's only inline script, and it is data)."""
-    return json_ld_script(article_structured_data(article))
+def article_json_ld(article, review=None):
+    """The article's JSON-LD block (the page's only inline script, and it is data).
+
+    `review`: the page's review status when the view has it (not worked out twice).
+    """
+    return json_ld_script(article_structured_data(article, review))
 
 
 @register.simple_tag
